@@ -1,0 +1,57 @@
+"""Version keys: validation and release order.
+
+A version key is the same string in file names, Zenodo ``version``, the STAC
+``version`` property and the Dagster partition key. It sorts by its own rule,
+never by the order in which Dagster learned about it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+VERSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TOKEN = re.compile(r"\d+|[A-Za-z]+")
+
+
+class InvalidVersionKey(ValueError):
+    """A version key that cannot be used as a file name, partition key and Zenodo version."""
+
+
+def validate_version_key(version: str, *, dataset: str | None = None) -> str:
+    if not isinstance(version, str) or not VERSION_KEY_PATTERN.match(version):
+        where = f" for dataset {dataset!r}" if dataset else ""
+        raise InvalidVersionKey(
+            f"invalid version key {version!r}{where}: use letters, digits, '.', '_' or '-' "
+            "(for example '2025-06-11' or '2021.1'), starting with a letter or digit"
+        )
+    return version
+
+
+def version_sort_key(version: str) -> tuple:
+    """Natural order: numbers compare as numbers, so '2021' < '2021.1' < '2021.10' < '2022'.
+
+    A key that extends another (a rebuild counter) sorts after it.
+    """
+    parts: list[tuple[int, int | str]] = []
+    for token in _TOKEN.findall(version):
+        if token.isdigit():
+            parts.append((1, int(token)))
+        else:
+            parts.append((0, token.lower()))
+    return tuple(parts)
+
+
+def sort_versions(versions: Iterable[str]) -> list[str]:
+    return sorted(versions, key=version_sort_key)
+
+
+def is_newer(candidate: str, current: str | None) -> bool:
+    """True when ``candidate`` sorts strictly after ``current`` (or nothing is current)."""
+    return current is None or version_sort_key(candidate) > version_sort_key(current)
+
+
+def version_from_timestamp(release_time: str) -> str:
+    """'2025-06-11T08:30' -> '2025-06-11' (the release day is the version key)."""
+    day = release_time.strip()[:10]
+    return validate_version_key(day)
