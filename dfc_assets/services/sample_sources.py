@@ -1,0 +1,109 @@
+"""The sample-source server: StatCan's WDS API and file downloads, answered from a folder.
+
+Layout of the folder (the same paths as on the real hosts, so only base URLs change):
+
+    wds/cube-metadata/{productId}.json    the getCubeMetadata ``object`` of a table
+    n1/tbl/csv/{productId}-eng.zip        the full-table CSV download (and -fra.zip)
+    boundaries/...                        boundary files and other plain downloads
+
+Replacing a file there is how tests and demos make "upstream" publish a new release.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dfc_assets.services.static_files import BackgroundServer, FileServingHandler
+
+WDS_PREFIX = "/t1/wds/rest/"
+_LANG_SUFFIX = {"en": "eng", "fr": "fra"}
+
+
+class SampleSourceHandler(FileServingHandler):
+    server_version = "dfc-sample-sources/1"
+
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def send_json(self, body: object, status: int = HTTPStatus.OK) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def metadata(self, product_id: str) -> dict | None:
+        path = self.root / "wds" / "cube-metadata" / f"{product_id}.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if not path.startswith(WDS_PREFIX):
+            super().do_GET()
+            return
+        method, *args = path[len(WDS_PREFIX):].split("/")
+        if method == "getFullTableDownloadCSV" and len(args) == 2 and args[1] in _LANG_SUFFIX:
+            product_id = args[0]
+            name = f"{product_id}-{_LANG_SUFFIX[args[1]]}.zip"
+            if self.metadata(product_id) is None or not (self.root / "n1" / "tbl" / "csv" / name).is_file():
+                self.send_json({"status": "FAILED", "object": f"Product {product_id} not found"})
+                return
+            self.send_json({"status": "SUCCESS", "object": f"{self.base_url()}/n1/tbl/csv/{name}"})
+        elif method == "getChangedCubeList" and len(args) == 1:
+            changed = []
+            for meta_path in sorted((self.root / "wds" / "cube-metadata").glob("*.json")):
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                if str(meta.get("releaseTime", "")).startswith(args[0]):
+                    changed.append({"responseStatusCode": 0, "productId": int(meta["productId"]), "releaseTime": meta["releaseTime"]})
+            self.send_json({"status": "SUCCESS", "object": changed})
+        else:
+            self.send_json({"status": "FAILED", "object": f"unknown WDS method {method!r}"}, HTTPStatus.NOT_FOUND)
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if path != WDS_PREFIX + "getCubeMetadata":
+            self.send_json({"status": "FAILED", "object": "not found"}, HTTPStatus.NOT_FOUND)
+            return
+        try:
+            wanted = [str(entry["productId"]) for entry in json.loads(body)]
+        except (ValueError, TypeError, KeyError):
+            self.send_json({"status": "FAILED", "object": "expected [{\"productId\": N}]"}, HTTPStatus.BAD_REQUEST)
+            return
+        answers = []
+        for product_id in wanted:
+            meta = self.metadata(product_id)
+            answers.append({"status": "SUCCESS", "object": meta} if meta else {"status": "FAILED", "object": {"responseStatusCode": 1}})
+        self.send_json(answers)
+
+
+def sample_source_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+    handler = type("SampleSourceServer", (SampleSourceHandler,), {"root": Path(root)})
+    return BackgroundServer(handler, host, port)
+
+
+def wds_base_url(server_base_url: str) -> str:
+    return server_base_url.rstrip("/") + WDS_PREFIX.rstrip("/")
+
+
+def install_statcan_table(root: Path, *, metadata: dict, csv_zip: Path, language: str = "en") -> None:
+    """Make the sample-source folder serve this table release (metadata and CSV zip)."""
+    product_id = str(metadata["productId"])
+    meta_dir = root / "wds" / "cube-metadata"
+    zip_dir = root / "n1" / "tbl" / "csv"
+    meta_dir.mkdir(parents=True, exist_ok=True)
+    zip_dir.mkdir(parents=True, exist_ok=True)
+    zip_target = zip_dir / f"{product_id}-{_LANG_SUFFIX[language]}.zip"
+    temp = zip_target.with_name(zip_target.name + ".tmp")
+    shutil.copyfile(csv_zip, temp)
+    temp.replace(zip_target)
+    meta_temp = meta_dir / f".{product_id}.json.tmp"
+    meta_temp.write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
+    meta_temp.replace(meta_dir / f"{product_id}.json")

@@ -1,0 +1,101 @@
+"""A local folder as the object store (the embedded default); served over HTTP by dfc_assets.services."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from dfc_assets.storage.store import ObjectExists, ObjectInfo
+
+
+def _check_key(key: str) -> str:
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or any(p in ("..", ".") for p in parts):
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+class LocalFolderStore:
+    def __init__(self, root: Path, public_base_url: str) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.public_base_url = public_base_url.rstrip("/") + "/"
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    def _write_atomically(self, key: str, fill) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def _refuse_if_present(self, key: str, same_bytes) -> bool:
+        """For write-once keys: True when the identical object is already there, error if different."""
+        if not self._path(key).exists():
+            return False
+        if same_bytes():
+            return True
+        raise ObjectExists(f"object {key!r} already exists with different bytes; write-once keys are never overwritten")
+
+    def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
+        if if_absent and self._refuse_if_present(key, lambda: filecmp.cmp(path, self._path(key), shallow=False)):
+            return
+        with open(path, "rb") as source:
+            self._write_atomically(key, lambda out: shutil.copyfileobj(source, out, 8 << 20))
+
+    def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
+        if if_absent and self._refuse_if_present(key, lambda: self._path(key).read_bytes() == data):
+            return
+        self._write_atomically(key, lambda out: out.write(data))
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def download(self, key: str, path: Path) -> Path:
+        source = self._path(key)
+        if not source.exists():
+            raise KeyError(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        return path
+
+    def head(self, key: str) -> ObjectInfo | None:
+        target = self._path(key)
+        if not target.is_file():
+            return None
+        return ObjectInfo(key=key, size=target.stat().st_size)
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        found = []
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".incoming-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    found.append(ObjectInfo(key=key, size=path.stat().st_size))
+        return found
+
+    def copy(self, source_key: str, dest_key: str) -> None:
+        with open(self._path(source_key), "rb") as source:
+            self._write_atomically(dest_key, lambda out: shutil.copyfileobj(source, out, 8 << 20))
+
+    def public_url(self, key: str) -> str:
+        return self.public_base_url + _check_key(key)
+
+    def describe(self) -> str:
+        return f"local folder {self.root} served at {self.public_base_url}"
+

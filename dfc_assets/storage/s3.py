@@ -1,0 +1,105 @@
+"""Any S3 API (R2, Tigris, AWS, moto) as the object store.
+
+The boto3 client comes from the caller (dagster-aws's S3Resource in the Dagster layer),
+so credentials never pass through this module. S3 makes a PUT visible only when it
+completes, so a final key never holds a partial object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dfc_assets.storage.store import ObjectExists, ObjectInfo, content_type_for, file_sha256
+
+
+def _is_missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
+
+
+def _is_precondition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in {"412", "PreconditionFailed", "ConditionalRequestConflict"}
+
+
+class S3ObjectStore:
+    def __init__(self, client: Any, bucket: str, public_base_url: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.public_base_url = public_base_url.rstrip("/") + "/"
+
+    def _existing_sha256(self, key: str) -> str | None:
+        info = self.head(key)
+        if info is None:
+            return None
+        digest = hashlib.sha256()
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        for chunk in iter(lambda: body.read(8 << 20), b""):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def _write_once_guard(self, key: str, sha256: str) -> bool:
+        existing = self._existing_sha256(key)
+        if existing is None:
+            return False
+        if existing == sha256:
+            return True
+        raise ObjectExists(f"object {key!r} already exists in bucket {self.bucket!r} with different bytes; write-once keys are never overwritten")
+
+    def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
+        if if_absent and self._write_once_guard(key, file_sha256(path)):
+            return
+        self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type or content_type_for(key)})
+
+    def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
+        if if_absent and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):
+            return
+        extra: dict[str, str] = {"IfNoneMatch": "*"} if if_absent else {}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or content_type_for(key), **extra)
+        except ClientError as error:
+            if if_absent and _is_precondition_failed(error) and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):
+                return
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if _is_missing(error):
+                raise KeyError(key) from None
+            raise
+
+    def download(self, key: str, path: Path) -> Path:
+        if self.head(key) is None:
+            raise KeyError(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.client.download_file(self.bucket, key, str(path))
+        return path
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            answer = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return ObjectInfo(key=key, size=int(answer["ContentLength"]))
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        found: list[ObjectInfo] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            found.extend(ObjectInfo(key=o["Key"], size=int(o["Size"])) for o in page.get("Contents", []))
+        return sorted(found, key=lambda info: info.key)
+
+    def copy(self, source_key: str, dest_key: str) -> None:
+        self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, dest_key)
+
+    def public_url(self, key: str) -> str:
+        return self.public_base_url + key
+
+    def describe(self) -> str:
+        return f"S3 bucket {self.bucket} served at {self.public_base_url}"
+
