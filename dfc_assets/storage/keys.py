@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from dfc_assets.versions import validate_version_key
 
 
+ZENODO_RECORD_SUFFIX = ".zenodo.json"
+STAC_ITEM_SUFFIX = ".item.json"
+
+
 @dataclass(frozen=True)
 class VersionKeys:
     dataset_id: str
@@ -48,7 +52,12 @@ class VersionKeys:
 
     @property
     def stac_item(self) -> str:
-        return self.release_prefix + f"{self.stem}.item.json"
+        return self.release_prefix + f"{self.stem}{STAC_ITEM_SUFFIX}"
+
+    @property
+    def zenodo_record(self) -> str:
+        """The published Zenodo record of this version (DOI, record id, file URLs); written once it is published."""
+        return self.release_prefix + f"{self.stem}{ZENODO_RECORD_SUFFIX}"
 
     @property
     def zenodo_journal(self) -> str:

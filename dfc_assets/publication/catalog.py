@@ -1,0 +1,69 @@
+"""Asset `catalog/stac_geoparquet`: one STAC GeoParquet file rebuilt from every published item."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dfc_assets.catalog.collection import DatasetFacts, build_collection
+from dfc_assets.catalog.geoparquet import CatalogFile, write_catalog
+from dfc_assets.catalog.validate import validate_item
+from dfc_assets.publication.context import PublicationError, Publisher
+from dfc_assets.registry import DatasetSpec
+from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, processed_artifact
+from dfc_assets.storage.keys import STAC_ITEM_SUFFIX
+
+
+@dataclass(frozen=True)
+class PublishedCatalog:
+    key: str
+    build_key: str
+    url: str
+    file: CatalogFile
+    items_per_dataset: dict[str, int]
+
+
+def published_items(publisher: Publisher, spec: DatasetSpec) -> list[dict]:
+    return [
+        json.loads(publisher.store.get_bytes(info.key))
+        for info in publisher.store.list(f"releases/{spec.id}/")
+        if info.key.endswith(STAC_ITEM_SUFFIX)
+    ]
+
+
+def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedCatalog:
+    items: list[dict] = []
+    collections: list[dict] = []
+    counts: dict[str, int] = {}
+    for spec in specs:
+        dataset_items = published_items(publisher, spec)
+        counts[spec.key] = len(dataset_items)
+        if not dataset_items:
+            continue
+        for item in dataset_items:
+            try:
+                validate_item(item)
+            except Exception as error:
+                raise PublicationError(f"catalog: item {item.get('id')} of dataset {spec.key} does not validate: {error}") from error
+        items.extend(dataset_items)
+        collections.append(build_collection(_dataset_facts(publisher, spec, dataset_items), dataset_items))
+    out = publisher.scratch / "catalog" / "dfc-catalog.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = write_catalog(items, collections, out)
+    build_key = f"{CATALOG_BUILDS_PREFIX}dfc-catalog-{written.sha256[:16]}.parquet"
+    publisher.store.put_file(build_key, written.path, if_absent=True)
+    publisher.store.copy(build_key, CATALOG)
+    publisher.log(f"catalog: {written.rows} items from {len(collections)} datasets written to {CATALOG} (build {build_key})")
+    return PublishedCatalog(CATALOG, build_key, publisher.store.public_url(CATALOG), written, counts)
+
+
+def _dataset_facts(publisher: Publisher, spec: DatasetSpec, items: list[dict]) -> DatasetFacts:
+    concept = next((i["properties"].get("dfc:concept_doi") for i in items if i["properties"].get("dfc:concept_doi")), None)
+    return DatasetFacts(
+        dataset_id=spec.id, title_en=spec.title.en, title_fr=spec.title.fr,
+        description_en=spec.description.en, description_fr=spec.description.fr,
+        license=spec.license, license_url=spec.license_url, keywords=spec.keywords,
+        producer=spec.producer, producer_url=spec.producer_url, concept_doi=concept,
+        latest_url=publisher.store.public_url(processed_artifact(spec.id)),
+    )

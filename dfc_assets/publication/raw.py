@@ -1,0 +1,68 @@
+"""Step `raw`: the upstream bytes of a version, archived under archive/ with sha256. Old versions are never re-downloaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.registry import DatasetSpec
+from dfc_assets.sources import SourceError, fetch_release
+from dfc_assets.storage.store import file_sha256
+
+
+@dataclass(frozen=True)
+class RawArchive:
+    files: tuple[dict, ...]      # url, file_name, sha256, size, etag, last_modified, retrieved_at, key
+    reused: bool
+
+    @property
+    def total_size(self) -> int:
+        return sum(f["size"] for f in self.files)
+
+
+def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
+    keys = publisher.keys(spec, version)
+    return keys.archive(f"{keys.stem}.raw.json")
+
+
+def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive | None:
+    index = publisher.read_json(index_key(publisher, spec, version))
+    return RawArchive(files=tuple(index["files"]), reused=True) if index else None
+
+
+def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive:
+    existing = load_archive(publisher, spec, version)
+    if existing is not None:
+        publisher.log(f"{label(spec, version)}: upstream files already archived ({len(existing.files)} files); not downloading again")
+        return existing
+    keys = publisher.keys(spec, version)
+    workdir = publisher.work_dir(spec, version, "raw")
+    try:
+        downloaded = fetch_release(spec, version, publisher.settings, publisher.http, workdir, log=publisher.log)
+    except SourceError as error:
+        raise PublicationError(str(error)) from None
+    files = []
+    for item in downloaded:
+        key = keys.archive(item.file_name)
+        publisher.store.put_file(key, item.path, if_absent=True)
+        files.append({**item.facts(), "key": key})
+        publisher.log(f"{label(spec, version)}: archived {item.file_name} ({item.size} bytes, sha256 {item.sha256}) at {key}")
+    index = {"dataset_id": spec.id, "version": version, "files": files}
+    publisher.store.put_bytes(index_key(publisher, spec, version), canonical_json(index), if_absent=True)
+    return RawArchive(files=tuple(files), reused=False)
+
+
+def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest: Path) -> list[tuple[dict, Path]]:
+    """Archived files of a version on local disk, each checked against its recorded sha256."""
+    archive = load_archive(publisher, spec, version)
+    if archive is None:
+        raise PublicationError(f"{label(spec, version)}: nothing archived under {publisher.keys(spec, version).archive_prefix}; materialize raw first")
+    local = []
+    for facts in archive.files:
+        path = publisher.store.download(facts["key"], dest / facts["file_name"])
+        if file_sha256(path) != facts["sha256"]:
+            raise PublicationError(f"{label(spec, version)}: archived file {facts['key']} does not match its recorded sha256 {facts['sha256']}")
+        local.append((facts, path))
+    return local
+

@@ -1,0 +1,92 @@
+"""Step `zenodo_record`: the version published on Zenodo under the dataset's concept DOI, crash-safe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dfc_assets.publication.artifact import load_artifact
+from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.registry import DatasetSpec
+from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX
+from dfc_assets.zenodo import PublishedRecord, publish_version
+
+
+class StoreJournal:
+    """The Zenodo publication journal of one version, kept in the object store (state/zenodo/...)."""
+
+    def __init__(self, publisher: Publisher, key: str) -> None:
+        self.publisher, self.key = publisher, key
+
+    def load(self) -> dict | None:
+        return self.publisher.read_json(self.key)
+
+    def save(self, state: dict) -> None:
+        self.publisher.store.put_bytes(self.key, canonical_json(state))
+
+
+def published_record(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord | None:
+    record = publisher.read_json(publisher.keys(spec, version).zenodo_record)
+    return PublishedRecord.from_dict(record) if record else None
+
+
+def known_concept_recid(publisher: Publisher, spec: DatasetSpec) -> str | None:
+    """The dataset's concept record id, from any version already published."""
+    for info in publisher.store.list(f"releases/{spec.id}/"):
+        if info.key.endswith(ZENODO_RECORD_SUFFIX):
+            return str(json.loads(publisher.store.get_bytes(info.key))["concept_recid"])
+    return None
+
+
+def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, source_urls: list[str]) -> dict:
+    description = f"<p>{spec.description.en}</p>"
+    if spec.description.fr:
+        description += f"<p lang=\"fr\"><strong>{spec.title.fr or ''}</strong> {spec.description.fr}</p>"
+    description += f"<p>Version {version}. Data for Canada dataset <code>{spec.id}</code>.</p>"
+    metadata = {
+        "upload_type": "dataset",
+        "title": f"{spec.title.en} ({version})",
+        "description": description,
+        "creators": [{"name": name} for name in spec.creators],
+        "access_right": "open",
+        "license": spec.license.lower(),
+        "keywords": list(spec.keywords),
+        "language": "eng",
+        "notes": f"sha256 of {artifact_manifest['output'].get('file_name', spec.id)}: {artifact_manifest['output']['sha256']}",
+    }
+    related = [{"identifier": url, "relation": "isDerivedFrom", "resource_type": "dataset"} for url in source_urls if url.startswith("http")]
+    if related:
+        metadata["related_identifiers"] = related
+    return metadata
+
+
+def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord:
+    keys = publisher.keys(spec, version)
+    done = published_record(publisher, spec, version)
+    if done is not None:
+        publisher.log(f"{label(spec, version)}: already published on Zenodo as {done.doi}; nothing to do")
+        return done
+    artifact = load_artifact(publisher, spec, version)
+    if artifact is None:
+        raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
+    workdir = publisher.work_dir(spec, version, "zenodo")
+    files: list[Path] = [
+        publisher.store.download(keys.artifact, workdir / keys.artifact_name),
+        publisher.store.download(keys.manifest, workdir / keys.manifest.rsplit("/", 1)[-1]),
+    ]
+    if files[0].stat().st_size != artifact.output["size"]:
+        raise PublicationError(f"{label(spec, version)}: {keys.artifact} is {files[0].stat().st_size} bytes, its manifest says {artifact.output['size']}")
+    source_urls = [source["url"] for source in artifact.manifest.get("sources", [])]
+    record = publish_version(
+        publisher.zenodo,
+        dataset_id=spec.id,
+        version=version,
+        metadata=deposit_metadata(spec, version, artifact.manifest, source_urls),
+        files=files,
+        concept_recid=known_concept_recid(publisher, spec),
+        journal=StoreJournal(publisher, keys.zenodo_journal),
+        log=publisher.log,
+    )
+    publisher.store.put_bytes(keys.zenodo_record, canonical_json(record.to_dict()), if_absent=True)
+    publisher.log(f"{label(spec, version)}: published on Zenodo: {record.doi} (concept {record.concept_doi}) {record.record_url}")
+    return record
