@@ -1,0 +1,91 @@
+"""`dfc`: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+DEFAULT_WORKDIR = Path(".dfc")
+
+
+def _services(args: argparse.Namespace) -> int:
+    from dfc_assets.services.local_stack import LocalServices
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalServices(args.workdir) as urls:
+        print(json.dumps({"services_file": str(Path(args.workdir).resolve() / "services.json"), "store_url": urls.store_url,
+                          "zenodo_url": urls.zenodo_url, "sources_url": urls.sources_url, "wds_base_url": urls.wds_base_url}), flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dfc_assets.cli.demo import run_demo
+
+    say = (lambda message: print(message, file=sys.stderr, flush=True)) if args.json else (lambda message: print(message, flush=True))
+    report = run_demo(args.workdir, say=say)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        for row in report.versions:
+            v2 = row["infohash_v2"] or "-"
+            print(f"{row['dataset']}  {row['version']}  DOI {row['doi']}  concept {row['concept_doi']}  btih {row['infohash_v1']}  btmh {v2}  {row['size']} bytes")
+        print(f"catalog: {report.catalog_path} ({report.catalog_rows} rows)")
+        for failure in report.failures:
+            print(f"FAILED: {failure}")
+    return 1 if report.failures or not report.versions else 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    """Local services plus `dagster dev` on the same configuration: the UI publishes against them."""
+    from dfc_assets.cli.demo import prepare_dagster_home
+    from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
+
+    workdir = Path(args.workdir).resolve()
+    with LocalServices(workdir) as urls:
+        env = dict(os.environ, DFC_SERVICES_FILE=str(workdir / SERVICES_FILE), DAGSTER_HOME=str(prepare_dagster_home(workdir)))
+        print(f"local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}", flush=True)
+        command = ["dagster", "dev", "-m", "dfc_assets.definitions", "-h", args.host, "-p", str(args.port)]
+        process = subprocess.Popen(command, env=env)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+            return process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dfc", description="Data for Canada publication pipeline")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    services = commands.add_parser("services", help="run the local object store, Zenodo emulator and sample sources (foreground)")
+    services.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    services.set_defaults(run=_services)
+
+    demo = commands.add_parser("demo", help="publish every registry dataset end to end on the embedded default and check its torrents")
+    demo.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    demo.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    demo.set_defaults(run=_demo)
+
+    dev = commands.add_parser("dev", help="local services plus `dagster dev` (the UI) on the same configuration")
+    dev.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(run=_dev)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""catalog/stac_geoparquet: unpartitioned, rebuilt from every published version of every dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.publication.catalog import build_catalog
+from dfc_assets.registry import DatasetSpec
+
+
+def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key=["catalog", "stac_geoparquet"],
+        group_name="catalog",
+        deps=[dg.AssetKey([spec.key, "stac_item"]) for spec in specs],
+        kinds={"stac", "geoparquet"},
+        pool="stac_catalog",
+        description="One STAC GeoParquet file of every published version and DOI (catalog/dfc-catalog.parquet), replaced atomically; an immutable copy per build under catalog/builds/.",
+    )
+    def stac_geoparquet(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
+        with publisher.open(context.log.info) as pub:
+            catalog = build_catalog(pub, specs)
+            build_url = pub.store.public_url(catalog.build_key)
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": catalog.file.rows,
+            "catalog_url": dg.MetadataValue.url(catalog.url),
+            "build_url": dg.MetadataValue.url(build_url),
+            "sha256": catalog.file.sha256,
+            "size_bytes": catalog.file.size,
+            "items_per_dataset": dg.MetadataValue.json(catalog.items_per_dataset),
+        })
+
+    return [stac_geoparquet]

@@ -1,0 +1,52 @@
+"""The one resource the assets use: a Publisher built from settings, with S3 through dagster-aws."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import httpx
+from dagster_aws.s3 import S3Resource
+
+from dfc_assets import __version__
+from dfc_assets.publication.context import Publisher
+from dfc_assets.settings import Settings, load_settings, zenodo_token
+from dfc_assets.storage import LocalFolderStore, ObjectStore, S3ObjectStore
+from dfc_assets.zenodo import ZenodoClient
+
+USER_AGENT = f"dfc_assets/{__version__} (Data for Canada; +https://dataforcanada.org)"
+
+
+def object_store(settings: Settings) -> ObjectStore:
+    if settings.store_kind == "s3":
+        client = S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region).get_client()
+        return S3ObjectStore(client, settings.s3_bucket or "", settings.public_base_url)
+    return LocalFolderStore(settings.local_store_root, settings.public_base_url)  # type: ignore[arg-type]
+
+
+class PublisherResource(dg.ConfigurableResource):
+    """Settings come from the environment (DFC_*; see README) so that secrets never enter run config."""
+
+    scratch_dir: str | None = None
+
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @contextmanager
+    def open(self, log: Callable[[str], None]) -> Iterator[Publisher]:
+        settings = self.settings()
+        scratch = Path(tempfile.mkdtemp(prefix="dfc-", dir=self.scratch_dir))
+        http = httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT})
+        zenodo = ZenodoClient(settings.zenodo_url, zenodo_token(settings), user_agent=USER_AGENT)
+        try:
+            yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=zenodo, scratch=scratch, log=log)
+        finally:
+            http.close()
+            close = getattr(zenodo, "close", None)
+            if close:
+                close()
+            shutil.rmtree(scratch, ignore_errors=True)

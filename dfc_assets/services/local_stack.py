@@ -1,0 +1,163 @@
+"""The embedded default: object store, Zenodo emulator and sample sources on loopback, for one work folder.
+
+`dfc services --workdir DIR` runs them in the foreground; `dfc demo` and the tests start them in
+process. DIR/services.json tells every other process (Dagster, `dfc demo`) where they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
+from dfc_assets.services.sample_sources import install_statcan_table, sample_source_server, wds_base_url
+from dfc_assets.services.static_files import BackgroundServer, file_server
+from dfc_assets.zenodo import ZenodoEmulator
+
+SERVICES_FILE = "services.json"
+SAMPLE_TABLE = "33100036"
+BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    store_url: str
+    store_root: str
+    zenodo_url: str
+    zenodo_token: str
+    sources_url: str
+    sources_root: str
+    wds_base_url: str
+    pid: int
+
+    def write(self, workdir: Path) -> Path:
+        path = workdir / SERVICES_FILE
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        os.chmod(temp, 0o600)
+        temp.replace(path)
+        return path
+
+
+def sample_table_dir() -> Path:
+    return Path(str(resources.files("dfc_assets") / "sample_data" / "statcan"))
+
+
+def boundary_release_time(revision: int) -> datetime:
+    """Fixed Last-Modified of the synthetic boundary file: its version key is this day."""
+    return datetime(2022, 2, 9 + revision, 12, 0, tzinfo=timezone.utc)
+
+
+def install_boundary_fixture(sources_root: Path, revision: int = 0) -> Path:
+    target = sources_root / BOUNDARY_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    write_synthetic_boundary_zip(temp, vintage=2021, revision=revision)
+    stamp = boundary_release_time(revision).timestamp()
+    os.utime(temp, (stamp, stamp))
+    temp.replace(target)
+    return target
+
+
+def seed_sources(sources_root: Path) -> None:
+    """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture."""
+    if (sources_root / "wds").exists():
+        return
+    table = sample_table_dir()
+    metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
+    install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")
+    install_boundary_fixture(sources_root)
+
+
+class LocalServices:
+    def __init__(self, workdir: Path, host: str = "127.0.0.1") -> None:
+        self.workdir = Path(workdir).resolve()
+        self.host = host
+        self.store_root = self.workdir / "store"
+        self.sources_root = self.workdir / "sources"
+        self.servers: list[BackgroundServer] = []
+        self.emulator: ZenodoEmulator | None = None
+        self.urls: ServiceUrls | None = None
+
+    def _token(self) -> str:
+        path = self.workdir / "zenodo" / ".token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+            os.chmod(path, 0o600)
+        return path.read_text(encoding="utf-8").strip()
+
+    def _ports(self) -> dict[str, int]:
+        """Ports are kept across restarts: URLs inside published torrents and records must keep working."""
+        path = self.workdir / "ports.json"
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+        ports = {name: _free_port(self.host) for name in ("store", "sources", "zenodo")}
+        path.write_text(json.dumps(ports) + "\n", encoding="utf-8")
+        return ports
+
+    def start(self) -> ServiceUrls:
+        self.store_root.mkdir(parents=True, exist_ok=True)
+        seed_sources(self.sources_root)
+        ports = self._ports()
+        store = file_server(self.store_root, self.host, ports["store"]).start()
+        sources = sample_source_server(self.sources_root, self.host, ports["sources"]).start()
+        self.servers = [store, sources]
+        token = self._token()
+        self.emulator = ZenodoEmulator(self.workdir / "zenodo", token=token, host=self.host, port=ports["zenodo"])
+        self.emulator.start()
+        self.urls = ServiceUrls(
+            store_url=store.base_url + "/",
+            store_root=str(self.store_root),
+            zenodo_url=self.emulator.base_url,
+            zenodo_token=token,
+            sources_url=sources.base_url,
+            sources_root=str(self.sources_root),
+            wds_base_url=wds_base_url(sources.base_url),
+            pid=os.getpid(),
+        )
+        self.urls.write(self.workdir)
+        return self.urls
+
+    def stop(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+        for server in self.servers:
+            server.stop()
+        services_file = self.workdir / SERVICES_FILE
+        if services_file.exists() and self.urls and json.loads(services_file.read_text()).get("pid") == self.urls.pid:
+            services_file.unlink()
+
+    def __enter__(self) -> ServiceUrls:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def running_services(workdir: Path) -> ServiceUrls | None:
+    """The services another process runs for this folder, if its services.json answers."""
+    path = Path(workdir) / SERVICES_FILE
+    if not path.is_file():
+        return None
+    urls = ServiceUrls(**json.loads(path.read_text(encoding="utf-8")))
+    for url in (urls.store_url, urls.zenodo_url, urls.sources_url):
+        parts = urlsplit(url)
+        try:
+            socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+        except OSError:
+            return None
+    return urls
