@@ -11,19 +11,14 @@ import os
 import secrets
 import socket
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
-from dfc_assets.services.sample_sources import install_statcan_table, sample_source_server, wds_base_url
+from dfc_assets.services.sample_sources import sample_source_server, seed_sources, wds_base_url
 from dfc_assets.services.static_files import BackgroundServer, file_server
 from dfc_assets.zenodo import ZenodoEmulator
 
 SERVICES_FILE = "services.json"
-SAMPLE_TABLE = "33100036"
-BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
 
 
 @dataclass(frozen=True)
@@ -44,36 +39,6 @@ class ServiceUrls:
         os.chmod(temp, 0o600)
         temp.replace(path)
         return path
-
-
-def sample_table_dir() -> Path:
-    return Path(str(resources.files("dfc_assets") / "sample_data" / "statcan"))
-
-
-def boundary_release_time(revision: int) -> datetime:
-    """Fixed Last-Modified of the synthetic boundary file: its version key is this day."""
-    return datetime(2022, 2, 9 + revision, 12, 0, tzinfo=timezone.utc)
-
-
-def install_boundary_fixture(sources_root: Path, revision: int = 0) -> Path:
-    target = sources_root / BOUNDARY_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".tmp")
-    write_synthetic_boundary_zip(temp, vintage=2021, revision=revision)
-    stamp = boundary_release_time(revision).timestamp()
-    os.utime(temp, (stamp, stamp))
-    temp.replace(target)
-    return target
-
-
-def seed_sources(sources_root: Path) -> None:
-    """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture."""
-    if (sources_root / "wds").exists():
-        return
-    table = sample_table_dir()
-    metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
-    install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")
-    install_boundary_fixture(sources_root)
 
 
 class LocalServices:

@@ -12,15 +12,21 @@ Replacing a file there is how tests and demos make "upstream" publish a new rele
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from datetime import datetime, timezone
+from importlib import resources
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
 from dfc_assets.services.static_files import BackgroundServer, FileServingHandler
 
 WDS_PREFIX = "/t1/wds/rest/"
 _LANG_SUFFIX = {"en": "eng", "fr": "fra"}
+SAMPLE_TABLE = "33100036"
+BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
 
 
 class SampleSourceHandler(FileServingHandler):
@@ -107,3 +113,33 @@ def install_statcan_table(root: Path, *, metadata: dict, csv_zip: Path, language
     meta_temp = meta_dir / f".{product_id}.json.tmp"
     meta_temp.write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
     meta_temp.replace(meta_dir / f"{product_id}.json")
+
+
+def sample_table_dir() -> Path:
+    return Path(str(resources.files("dfc_assets") / "sample_data" / "statcan"))
+
+
+def boundary_release_time(revision: int) -> datetime:
+    """Fixed Last-Modified of the synthetic boundary file: its version key is this day."""
+    return datetime(2022, 2, 9 + revision, 12, 0, tzinfo=timezone.utc)
+
+
+def install_boundary_fixture(sources_root: Path, revision: int = 0) -> Path:
+    target = sources_root / BOUNDARY_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    write_synthetic_boundary_zip(temp, vintage=2021, revision=revision)
+    stamp = boundary_release_time(revision).timestamp()
+    os.utime(temp, (stamp, stamp))
+    temp.replace(target)
+    return target
+
+
+def seed_sources(sources_root: Path) -> None:
+    """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture."""
+    if (sources_root / "wds").exists():
+        return
+    table = sample_table_dir()
+    metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
+    install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")
+    install_boundary_fixture(sources_root)
