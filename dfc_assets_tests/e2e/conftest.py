@@ -1,0 +1,52 @@
+"""A fresh embedded default per test module: local services on loopback, a Dagster instance, the definitions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dfc_assets.cli.demo import prepare_dagster_home
+from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
+
+
+class Stack:
+    def __init__(self, workdir: Path, urls, instance: dg.DagsterInstance, defs: dg.Definitions) -> None:
+        self.workdir, self.urls, self.instance, self.defs = workdir, urls, instance, defs
+
+    @property
+    def store_root(self) -> Path:
+        return Path(self.urls.store_root)
+
+    @property
+    def sources_root(self) -> Path:
+        return Path(self.urls.sources_root)
+
+    def publish(self, spec, version: str) -> dg.ExecuteInProcessResult:
+        self.instance.add_dynamic_partitions(spec.partitions_name, [version])
+        return self.defs.resolve_job_def(f"publish__{spec.key}").execute_in_process(
+            partition_key=version, instance=self.instance, raise_on_error=False
+        )
+
+    def build_catalog(self) -> dg.ExecuteInProcessResult:
+        return self.defs.resolve_job_def("build_catalog").execute_in_process(instance=self.instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("embedded")
+    saved = {name: os.environ.get(name) for name in ("DFC_SERVICES_FILE", "DAGSTER_HOME")}
+    with LocalServices(workdir) as urls:
+        os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
+        os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
+        from dfc_assets.definitions import build_definitions
+
+        with dg.DagsterInstance.get() as instance:
+            yield Stack(workdir, urls, instance, build_definitions())
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
