@@ -20,8 +20,8 @@ from dfc_assets.registry import DatasetSpec
 ASSET_NAMES = ("raw", "parquet", "zenodo_record", "torrent", "stac_item")
 
 
-def _column_schema(columns: list) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name=str(c[0]), type=str(c[1])) for c in columns])
+def _column_schema(columns: list[dict]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=c["name"], type=c["type"]) for c in columns])
 
 
 def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
@@ -59,7 +59,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         output = artifact.output
         return dg.MaterializeResult(metadata={
             "dagster/row_count": int(output["rows"]),
-            "dagster/column_schema": _column_schema(output.get("schema") or output.get("columns") or []),
+            "dagster/column_schema": _column_schema(output["schema"]),
             "size_bytes": int(output["size"]),
             "sha256": output["sha256"],
             "release_url": dg.MetadataValue.url(release_url),

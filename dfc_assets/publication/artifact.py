@@ -69,6 +69,8 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         code_version=code_version(),
         configuration={"source": _source_config(spec), "transform_code_version": TRANSFORM_CODE_VERSION},
     )
+    if result.footprint is not None:
+        manifest["output"]["footprint"] = result.footprint
     publisher.store.put_file(keys.artifact, out_path, if_absent=True)
     publisher.store.put_bytes(keys.manifest, manifest_bytes(manifest), if_absent=True)
     publisher.log(f"{label(spec, version)}: wrote {keys.artifact} ({result.rows} rows, {result.size} bytes, sha256 {result.sha256})")
