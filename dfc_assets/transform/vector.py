@@ -1,0 +1,194 @@
+"""A zipped shapefile / GeoPackage / GML -> one deterministic GeoParquet 1.1 file in EPSG:4326.
+
+- The dataset inside the zip is found by its extension (``.shp``, ``.gpkg``, ``.gml``,
+  ``.geojson``, ``.fgb`` or a ``.gdb`` folder); ``layer`` picks one when there are several
+  datasets or layers. ``encoding`` overrides the attribute encoding (the 2011 boundary
+  files are latin-1 without a ``.cpg``).
+- A layer without a CRS (a shapefile without ``.prj``) is refused: its coordinates
+  cannot be placed.
+- Reprojected to EPSG:4326 with lon/lat axis order (pyproj ``always_xy``).
+- Invalid geometries: ``invalid_geometries="repair"`` (default) runs
+  ``shapely.make_valid(method="structure")``; ``"reject"`` fails naming the first
+  offending features; ``"keep"`` writes them as they are. Counts go to the log and
+  ``TransformResult.counts``.
+- Attribute names normalised by ``column_names.normalised_attribute_names`` (lower case
+  ASCII identifiers; ``DGUID`` -> ``dguid``) unless ``normalise_names=False``; the
+  geometry column is ``geometry``.
+- Written by geopandas as GeoParquet 1.1 (``schema_version="1.1.0"``) with a ``bbox``
+  covering column, zstd, source row order, no index, fixed settings: the same zip gives
+  the same bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pyarrow.parquet as pq
+import pyogrio
+import shapely
+
+from dfc_assets.transform.column_names import normalised_attribute_names
+from dfc_assets.transform.result import TransformError, TransformResult, schema_columns, sha256_of_file
+
+OUTPUT_CRS = "EPSG:4326"
+DATASET_SUFFIXES = (".shp", ".gpkg", ".gml", ".geojson", ".fgb")
+ZSTD_LEVEL = 6
+ROW_GROUP_ROWS = 65_536
+FOOTPRINT_MAX_POINTS = 256
+
+InvalidGeometries = Literal["repair", "reject", "keep"]
+
+
+def _dataset_paths(zip_path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        with open(zip_path, "rb") as handle:
+            start = handle.read(32)
+        raise TransformError(f"{zip_path.name}: not a zip file; first bytes {start!r}. Fetch the source again.") from None
+    datasets = sorted(name for name in names if name.lower().endswith(DATASET_SUFFIXES) and not name.endswith("/"))
+    gdb_folders = sorted({name[: name.lower().index(".gdb/") + 4] for name in names if ".gdb/" in name.lower()})
+    return datasets + gdb_folders
+
+
+def _pick_dataset(zip_path: Path, layer: str | None) -> str:
+    candidates = _dataset_paths(zip_path)
+    if not candidates:
+        raise TransformError(
+            f"{zip_path.name}: no shapefile, GeoPackage, GML, GeoJSON, FlatGeobuf or File GDB inside the zip"
+        )
+    if len(candidates) > 1 and layer is not None:
+        matching = [c for c in candidates if Path(c).stem.lower() == layer.lower()]
+        if len(matching) == 1:
+            return matching[0]
+    if len(candidates) > 1:
+        raise TransformError(f"{zip_path.name}: several datasets inside ({', '.join(candidates)}); name one with layer=")
+    return candidates[0]
+
+
+def _footprint(geometries: gpd.GeoSeries) -> dict | None:
+    present = geometries[~(geometries.isna() | geometries.is_empty)]
+    if present.empty:
+        return None
+    hull = shapely.convex_hull(shapely.GeometryCollection(list(present.values)))
+    if shapely.get_num_coordinates(hull) > FOOTPRINT_MAX_POINTS:
+        hull = shapely.simplify(hull, 0.01)
+    return json.loads(shapely.to_geojson(shapely.set_precision(hull, 1e-6)))
+
+
+def vector_zip_to_geoparquet(
+    zip_path: Path,
+    out_path: Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    invalid_geometries: InvalidGeometries = "repair",
+    normalise_names: bool = True,
+    log: Callable[[str], None] = lambda message: None,
+) -> TransformResult:
+    zip_path, out_path = Path(zip_path), Path(out_path)
+    if not zip_path.exists():
+        raise TransformError(f"{zip_path.name}: file not found at {zip_path}")
+    dataset = _pick_dataset(zip_path, layer)
+    where = f"{zip_path.name}!{dataset}"
+    source = f"/vsizip/{zip_path.resolve()}/{dataset}"
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(source)]
+    except Exception as error:  # pyogrio raises DataSourceError and friends
+        raise TransformError(f"{where}: GDAL cannot open it: {error}") from None
+    if layer is not None and layer in layers:
+        chosen = layer
+    elif len(layers) == 1:
+        chosen = layers[0]
+    else:
+        raise TransformError(f"{where}: layers {layers}; name one with layer= (got {layer!r})")
+    where = f"{where} layer {chosen}"
+    if encoding is not None:
+        try:
+            # GDAL misreads the spelling "latin-1"; Python's canonical codec name ("iso8859-1") works.
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise TransformError(f"{where}: unknown encoding {encoding!r}") from None
+    try:
+        frame = gpd.read_file(source, layer=chosen, engine="pyogrio", encoding=encoding)
+    except Exception as error:
+        raise TransformError(f"{where}: could not be read: {error}") from None
+    if frame.crs is None:
+        raise TransformError(f"{where}: has no coordinate reference system (a shapefile without .prj?); cannot reproject to {OUTPUT_CRS}")
+    source_features = len(frame)
+    if source_features == 0:
+        raise TransformError(f"{where}: has no features; nothing to publish")
+
+    geometry = frame.geometry
+    missing = int(geometry.isna().sum())
+    invalid_mask = geometry.notna() & ~geometry.is_valid
+    invalid = int(invalid_mask.sum())
+    counts = [("features", source_features), ("null_geometries", missing), ("invalid_geometries", invalid)]
+    if invalid:
+        first = ", ".join(str(i) for i in frame.index[invalid_mask][:10])
+        reasons = shapely.is_valid_reason(geometry[invalid_mask].values[:3])
+        message = f"{where}: {invalid} invalid geometr{'y' if invalid == 1 else 'ies'} (features {first}; {'; '.join(reasons)})"
+        if invalid_geometries == "reject":
+            raise TransformError(message + "; rejected by configuration (invalid_geometries='reject')")
+        if invalid_geometries == "repair":
+            repaired = shapely.make_valid(geometry[invalid_mask].values, method="structure", keep_collapsed=False)
+            frame.loc[invalid_mask, frame.geometry.name] = repaired
+            counts.append(("invalid_geometries_repaired", invalid))
+            log(message + "; repaired with make_valid")
+        else:
+            log(message + "; kept as they are (invalid_geometries='keep')")
+    if missing:
+        log(f"{where}: {missing} feature(s) without geometry")
+
+    frame = frame.to_crs(OUTPUT_CRS)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    if normalise_names:
+        attributes = [name for name in frame.columns if name != "geometry"]
+        renamed = normalised_attribute_names(attributes, reserved=())
+        if "geometry" in renamed:
+            renamed = [name if name != "geometry" else "geometry_attribute" for name in renamed]
+        frame = frame.rename(columns=dict(zip(attributes, renamed)))
+    frame = frame.reset_index(drop=True)
+
+    geometry_types = tuple(sorted(set(frame.geometry.geom_type.dropna())))
+    tmp_path = out_path.with_name(out_path.name + ".partial")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        frame.to_parquet(
+            tmp_path,
+            index=False,
+            compression="zstd",
+            compression_level=ZSTD_LEVEL,
+            schema_version="1.1.0",
+            write_covering_bbox=True,
+            geometry_encoding="WKB",
+            row_group_size=ROW_GROUP_ROWS,
+        )
+        os.replace(tmp_path, out_path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+    bounds = frame.geometry.total_bounds
+    bbox = tuple(float(value) for value in bounds) if frame.geometry.notna().any() else None
+    log(f"{where}: wrote {len(frame)} features ({', '.join(geometry_types)}) to {out_path.name}")
+    return TransformResult(
+        path=out_path,
+        rows=len(frame),
+        size=out_path.stat().st_size,
+        sha256=sha256_of_file(out_path),
+        columns=schema_columns(pq.read_schema(out_path)),
+        bbox=bbox,
+        footprint=_footprint(frame.geometry),
+        geometry_types=geometry_types,
+        counts=tuple(counts),
+    )
