@@ -105,9 +105,9 @@ def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, 
             target = scratch / "downloads" / spec.key / version
             torrent_path = scratch / "torrents" / f"{keys.stem}.torrent"
             torrent_path.parent.mkdir(parents=True, exist_ok=True)
-            torrent_path.write_bytes(torrent.torrent.data)
+            torrent_path.write_bytes(torrent.data)
             try:
-                downloaded = download_from_web_seeds(torrent.torrent.data, target, timeout=180)
+                downloaded = download_from_web_seeds(torrent.data, target, timeout=180)
                 digest = hashlib.sha256(downloaded.read_bytes()).hexdigest()
             except Exception as error:
                 failures.append(f"{spec.key} version {version}: torrent download from web seeds failed: {error}")
@@ -118,9 +118,9 @@ def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, 
             rows.append({
                 "dataset": spec.id, "version": version, "doi": record.doi, "concept_doi": record.concept_doi,
                 "zenodo_record_url": record.record_url, "sha256": manifest["output"]["sha256"], "size": int(manifest["output"]["size"]),
-                "infohash_v1": torrent.torrent.infohash_v1, "infohash_v2": torrent.torrent.infohash_v2,
+                "infohash_v1": torrent.info.infohash_v1, "infohash_v2": torrent.info.infohash_v2,
                 "magnet": torrent.magnet, "torrent_path": str(Path(settings.local_store_root or "") / keys.torrent) if settings.local_store_root else torrent.url,
-                "web_seeds": list(torrent.torrent.web_seeds), "downloaded_sha256_matches": digest == manifest["output"]["sha256"],
+                "web_seeds": list(torrent.info.web_seeds), "downloaded_sha256_matches": digest == manifest["output"]["sha256"],
             })
     return rows, failures
 

@@ -91,7 +91,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     def torrent(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
         with publisher.open(context.log.info) as pub:
             published = torrent_step.make_torrent(pub, spec, context.partition_key)
-        built = published.torrent
+        built = published.info
         return dg.MaterializeResult(metadata={
             "torrent_url": dg.MetadataValue.url(published.url),
             "magnet": dg.MetadataValue.text(published.magnet),

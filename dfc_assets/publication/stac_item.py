@@ -50,7 +50,6 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
     bbox = tuple(output.get("bbox") or CANADA_BBOX)
     footprint = output.get("footprint") or _bbox_polygon(bbox)
     zenodo_file = next(f for f in record.files if f.key == keys.artifact_name)
-    torrent_bytes = publisher.store.get_bytes(keys.torrent)
     sources = artifact.manifest.get("sources", [])
     published_at = max((s.get("retrieved_at") or "" for s in sources), default="") or artifact.manifest.get("built_at")
     return VersionFacts(
@@ -61,11 +60,11 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
         producer=spec.producer, producer_url=spec.producer_url,
         doi=record.doi, concept_doi=record.concept_doi, zenodo_record_url=record.record_url,
         data_url=zenodo_file.url, release_url=publisher.store.public_url(keys.artifact),
-        mirror_urls=tuple(u for u in torrent.torrent.web_seeds if u not in (zenodo_file.url, publisher.store.public_url(keys.artifact))),
+        mirror_urls=tuple(u for u in torrent.info.web_seeds if u not in (zenodo_file.url, publisher.store.public_url(keys.artifact))),
         file_name=keys.artifact_name, media_type="application/vnd.apache.parquet",
         size=int(output["size"]), sha256=output["sha256"], md5=zenodo_file.md5,
-        torrent_url=torrent.url, torrent_size=len(torrent_bytes), torrent_sha256=hashlib.sha256(torrent_bytes).hexdigest(),
-        magnet=torrent.magnet, infohash_v1=torrent.torrent.infohash_v1, infohash_v2=torrent.torrent.infohash_v2,
+        torrent_url=torrent.url, torrent_size=len(torrent.data), torrent_sha256=hashlib.sha256(torrent.data).hexdigest(),
+        magnet=torrent.magnet, infohash_v1=torrent.info.infohash_v1, infohash_v2=torrent.info.infohash_v2,
         manifest_url=publisher.store.public_url(keys.manifest),
         geometry=footprint, bbox=bbox,  # type: ignore[arg-type]
         start_datetime=_as_datetime(output.get("reference_start")), end_datetime=_as_datetime(output.get("reference_end")),

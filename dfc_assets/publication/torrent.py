@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
+from dfc_assets.publication.progress import hashing_progress
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.torrent.magnet import magnet_uri
-from dfc_assets.torrent.metainfo import BuiltTorrent, build_torrent, read_torrent
+from dfc_assets.torrent.metainfo import TorrentInfo, build_torrent, read_torrent
 from dfc_assets.torrent.options import TorrentOptions
 
 
@@ -17,9 +18,9 @@ from dfc_assets.torrent.options import TorrentOptions
 class PublishedTorrent:
     key: str
     url: str
-    torrent: BuiltTorrent
+    data: bytes
+    info: TorrentInfo
     magnet: str
-    size: int
     reused: bool
 
 
@@ -40,9 +41,12 @@ def web_seeds(publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file
     return seeds
 
 
-def make_magnet(publisher: Publisher, spec: DatasetSpec, version: str, torrent: BuiltTorrent) -> str:
+def _published(publisher: Publisher, spec: DatasetSpec, version: str, data: bytes, *, reused: bool) -> PublishedTorrent:
     keys = publisher.keys(spec, version)
-    return magnet_uri(torrent, torrent_url=publisher.store.public_url(keys.torrent), peer=publisher.settings.seeder_peer)
+    info = read_torrent(data)
+    url = publisher.store.public_url(keys.torrent)
+    magnet = magnet_uri(info, torrent_url=url, peer=publisher.settings.seeder_peer)  # type: ignore[arg-type]
+    return PublishedTorrent(keys.torrent, url, data, info, magnet, reused)
 
 
 def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent | None:
@@ -51,14 +55,13 @@ def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
         data = publisher.store.get_bytes(keys.torrent)
     except KeyError:
         return None
-    torrent = read_torrent(data)
-    return PublishedTorrent(keys.torrent, publisher.store.public_url(keys.torrent), torrent, make_magnet(publisher, spec, version, torrent), len(data), reused=True)
+    return _published(publisher, spec, version, data, reused=True)
 
 
 def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
     existing = load_torrent(publisher, spec, version)
     if existing is not None:
-        publisher.log(f"{label(spec, version)}: torrent already published (btih {existing.torrent.infohash_v1}); keeping it")
+        publisher.log(f"{label(spec, version)}: torrent already published (btih {existing.info.infohash_v1}); keeping it")
         return existing
     keys = publisher.keys(spec, version)
     record = published_record(publisher, spec, version)
@@ -70,17 +73,12 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     workdir = publisher.work_dir(spec, version, "torrent")
     path = publisher.store.download(keys.artifact, workdir / keys.artifact_name)
     total = path.stat().st_size
-
-    def progress(done: int, size: int) -> None:
-        if size and (done == size or done % (256 << 20) < (16 << 20)):
-            publisher.log(f"{label(spec, version)}: hashing pieces {100 * done / size:.0f}% of {size / 1e6:.1f} MB")
-
     torrent = build_torrent(
         path, name=keys.artifact_name, options=torrent_options(publisher, spec, version, record.doi),
-        web_seeds=web_seeds(publisher, spec, version, zenodo_file.url), progress=progress,
+        web_seeds=web_seeds(publisher, spec, version, zenodo_file.url), progress=hashing_progress(publisher.log, label(spec, version)),
     )
     if torrent.md5 != zenodo_file.md5:
         raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {torrent.md5}; not publishing a torrent over different bytes")
     publisher.store.put_bytes(keys.torrent, torrent.data, if_absent=True)
     publisher.log(f"{label(spec, version)}: torrent {keys.torrent} ({total} bytes seeded, btih {torrent.infohash_v1}, btmh {torrent.infohash_v2})")
-    return PublishedTorrent(keys.torrent, publisher.store.public_url(keys.torrent), torrent, make_magnet(publisher, spec, version, torrent), len(torrent.data), reused=False)
+    return _published(publisher, spec, version, torrent.data, reused=False)
