@@ -1,0 +1,144 @@
+"""Write and read the STAC GeoParquet catalog file (STAC GeoParquet v1.1 on GeoParquet 1.1).
+
+The file is rebuilt from all items every time: version links applied, rows sorted by collection then version
+order, the pinned schema, zstd, small row groups (so a one-dataset lookup over HTTP reads few bytes), the
+collections in the `stac-geoparquet` footer key, written to a temporary file and moved into place atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from dfc_assets.catalog.rows import item_to_row, row_to_item
+from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
+from dfc_assets.catalog.version_links import link_versions
+
+GEOPARQUET_VERSION = "1.1.0"
+STAC_GEOPARQUET_FOOTER_KEY = "stac-geoparquet"
+STAC_GEOPARQUET_METADATA_VERSION = "1.0.0"
+"""What the spec's metadata JSON schema accepts (`const: "1.0.0"`) and what stac-geoparquet and rustac write,
+even with the 1.1-era `collections` key."""
+ROW_GROUP_ROWS = 2_000
+ZSTD_LEVEL = 9
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    path: Path
+    rows: int
+    size: int
+    sha256: str
+
+
+def _geo_metadata(table: pa.Table) -> dict:
+    geometries = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    types = sorted({g.geom_type for g in geometries})
+    bbox = table.column("bbox").combine_chunks()
+    file_bbox = [
+        float(pa.compute.min(bbox.field("xmin")).as_py()), float(pa.compute.min(bbox.field("ymin")).as_py()),
+        float(pa.compute.max(bbox.field("xmax")).as_py()), float(pa.compute.max(bbox.field("ymax")).as_py()),
+    ] if len(table) else []
+    column = {
+        "encoding": "WKB",
+        "geometry_types": types,
+        # No "crs" key: GeoParquet reads that as OGC:CRS84 (lon/lat WGS 84), which STAC geometries are.
+        "covering": {"bbox": {k: ["bbox", k] for k in ("xmin", "ymin", "xmax", "ymax")}},
+    }
+    if file_bbox:
+        column["bbox"] = file_bbox
+    return {"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}}
+
+
+def _footer(items: Sequence[dict], collections: Sequence[dict]) -> dict:
+    by_id: dict[str, dict] = {}
+    for collection in collections:
+        if collection["id"] in by_id:
+            raise ValueError(f"collection {collection['id']!r} given twice to write_catalog")
+        by_id[collection["id"]] = collection
+    missing = sorted({i["collection"] for i in items} - set(by_id))
+    if missing:
+        raise ValueError(f"items refer to collection(s) {missing} that were not given to write_catalog; "
+                         "pass one collection per dataset")
+    return {"version": STAC_GEOPARQUET_METADATA_VERSION, "collections": dict(sorted(by_id.items()))}
+
+
+def items_to_table(items: Sequence[dict]) -> pa.Table:
+    """Rows in catalog order with version links applied, in the pinned schema."""
+    return pa.Table.from_pylist([item_to_row(item) for item in link_versions(items)], schema=CATALOG_SCHEMA)
+
+
+def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: Path) -> CatalogFile:
+    out_path = Path(out_path)
+    table = items_to_table(items)
+    metadata = {
+        b"geo": json.dumps(_geo_metadata(table), separators=(",", ":")).encode(),
+        STAC_GEOPARQUET_FOOTER_KEY.encode(): json.dumps(_footer(items, collections), separators=(",", ":"), ensure_ascii=False).encode(),
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        # Key-value metadata added to the writer, not the schema: pyarrow would copy schema metadata into
+        # ARROW:schema too and double the footer every remote reader downloads.
+        with pq.ParquetWriter(tmp, CATALOG_SCHEMA, compression="zstd", compression_level=ZSTD_LEVEL,
+                              write_statistics=True, write_page_index=True) as writer:
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            writer.add_key_value_metadata(metadata)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+        size = tmp.stat().st_size
+        os.replace(tmp, out_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return CatalogFile(path=out_path, rows=len(table), size=size, sha256=digest)
+
+
+def _parquet_source(path_or_url: str | Path) -> pa.NativeFile | str:
+    text = str(path_or_url)
+    if text.startswith(("http://", "https://")):
+        response = httpx.get(text, follow_redirects=True, timeout=60)
+        if response.status_code != 200:
+            raise OSError(f"catalog {text}: HTTP {response.status_code}; check the URL or that the catalog was published")
+        return pa.BufferReader(response.content)
+    return text
+
+
+def read_catalog_table(path_or_url: str | Path) -> pa.Table:
+    return pq.read_table(_parquet_source(path_or_url))
+
+
+def table_to_items(table: pa.Table) -> list[dict]:
+    return [row_to_item(row, table.schema) for row in table.to_pylist()]
+
+
+def read_catalog(path_or_url: str | Path) -> list[dict]:
+    """The catalog's items as STAC dicts with exactly the keys they were written with."""
+    return table_to_items(read_catalog_table(path_or_url))
+
+
+def read_footer(path_or_url: str | Path) -> dict:
+    """The `stac-geoparquet` footer value: {"version": ..., "collections": {id: collection}}."""
+    source = _parquet_source(path_or_url)
+    metadata = pq.read_metadata(source).metadata or {}
+    raw = metadata.get(STAC_GEOPARQUET_FOOTER_KEY.encode())
+    if raw is None:
+        raise ValueError(f"{path_or_url}: no {STAC_GEOPARQUET_FOOTER_KEY!r} footer key; is this a STAC GeoParquet file?")
+    return json.loads(raw)
+
+
+def read_geo_metadata(path_or_url: str | Path) -> dict:
+    return json.loads((pq.read_metadata(_parquet_source(path_or_url)).metadata or {})[b"geo"])
