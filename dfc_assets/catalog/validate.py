@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT7
 
 CORE_ITEM_SCHEMA = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema/item.json"
 CORE_COLLECTION_SCHEMA = "https://schemas.stacspec.org/v1.1.0/collection-spec/json-schema/collection.json"
+CORE_CATALOG_SCHEMA = "https://schemas.stacspec.org/v1.1.0/catalog-spec/json-schema/catalog.json"
 FOOTER_SCHEMA = "https://stac-utils.github.io/stac-geoparquet/json-schema/metadata.json"
 
 
@@ -132,3 +133,7 @@ def validate_footer(footer: dict) -> None:
         raise StacValidationError("stac-geoparquet footer is invalid:\n  - " + "\n  - ".join(problems))
     for collection in (footer.get("collections") or {}).values():
         validate_collection(collection)
+
+
+def validate_catalog(catalog: dict) -> None:
+    _raise_if_any("catalog", catalog, list(_schema_errors(catalog, CORE_CATALOG_SCHEMA)))
