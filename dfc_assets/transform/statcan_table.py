@@ -18,31 +18,27 @@ Types (``dfc-domain.md`` §7):
   parsed by ``ref_dates.reference_period``.
 
 Case-duplicate headers are renamed by ``column_names.unique_column_names``. Row order
-is the source's. Writer settings are fixed (zstd level ``ZSTD_LEVEL``, row groups of
-``ROW_GROUP_ROWS`` rows, no timestamps), so the same zip gives the same bytes.
+is the source's. Writer settings are fixed (``csv_stream``: zstd, fixed row groups, no
+timestamps), so the same zip gives the same bytes. The zip is checked first
+(``zip_safety``: HTML pages, truncation, zip-slip, symlinks, zip bombs).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
-import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from dfc_assets.transform.column_names import unique_column_names
-from dfc_assets.transform.csv_lines import BadLine, iter_bad_lines
+from dfc_assets.transform.csv_stream import CsvMember, RaggedRows, RowGroupWriter, read_header
 from dfc_assets.transform.ref_dates import DEFAULT_FISCAL_YEAR_START_MONTH, InvalidRefDate, reference_period
 from dfc_assets.transform.result import TransformError, TransformResult, schema_columns, sha256_of_file
+from dfc_assets.transform.zip_safety import DEFAULT_ZIP_LIMITS, ZipLimits, open_checked_zip
 
 WDS_STANDARD_COLUMNS = (
     "REF_DATE", "GEO", "DGUID", "UOM", "UOM_ID", "SCALAR_FACTOR", "SCALAR_ID",
@@ -56,58 +52,14 @@ WDS_TYPED_COLUMNS: dict[str, pa.DataType] = {
 }
 REQUIRED_COLUMNS = ("REF_DATE", "VALUE")
 
-ROW_GROUP_ROWS = 262_144
-CSV_BLOCK_BYTES = 1024 * 1024  # larger blocks make the reader hold far more memory (readahead)
-ZSTD_LEVEL = 6
-PARQUET_WRITER_OPTIONS = dict(
-    compression="zstd",
-    compression_level=ZSTD_LEVEL,
-    version="2.6",
-    write_statistics=True,
-    data_page_version="1.0",
-)
-_MAX_HEADER_BYTES = 1024 * 1024
-
-RaggedRows = Literal["error", "skip"]
-
 
 def _where(product_id: str, zip_path: Path, member: str | None = None) -> str:
     inside = f"!{member}" if member else ""
     return f"StatCan table {product_id} ({zip_path.name}{inside})"
 
 
-def _open_zip(zip_path: Path, product_id: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(zip_path)
-    except FileNotFoundError:
-        raise TransformError(f"{_where(product_id, zip_path)}: file not found at {zip_path}") from None
-    except zipfile.BadZipFile:
-        with open(zip_path, "rb") as handle:
-            start = handle.read(64)
-        hint = " (it looks like an HTML page: the server answered with an error page)" if b"<" in start[:16] else ""
-        raise TransformError(
-            f"{_where(product_id, zip_path)}: not a zip file{hint}; first bytes {start[:32]!r}. "
-            "Fetch the source again; the raw bytes are kept for diagnosis."
-        ) from None
-
-
-def _read_header(archive: zipfile.ZipFile, member: str, encoding: str, where: str) -> list[str]:
-    with archive.open(member) as handle:
-        first = handle.readline(_MAX_HEADER_BYTES)
-    if not first:
-        raise TransformError(f"{where}: the CSV member is empty (0 bytes)")
-    if not first.endswith(b"\n") and len(first) >= _MAX_HEADER_BYTES:
-        raise TransformError(f"{where}: line 1 (the header) is longer than {_MAX_HEADER_BYTES} bytes")
-    python_encoding = "utf-8-sig" if encoding.replace("-", "").lower() == "utf8" else encoding
-    try:
-        text = first.decode(python_encoding).lstrip("\ufeff").rstrip("\r\n")
-    except UnicodeDecodeError as error:
-        raise TransformError(f"{where}: line 1 (the header) is not valid {encoding}: {error.reason}; pass the file's encoding") from None
-    return next(csv.reader([text]))
-
-
 class _ReferencePeriods:
-    """REF_DATE text -> (start, end), parsed once per distinct value."""
+    """REF_DATE text -> (start, end) columns."""
 
     def __init__(self, fiscal_year_start_month: int) -> None:
         self.fiscal_year_start_month = fiscal_year_start_month
@@ -118,6 +70,13 @@ class _ReferencePeriods:
             known = reference_period(text, fiscal_year_start_month=self.fiscal_year_start_month)
             self.cache[text] = known
         return known
+
+    def problem(self, row: dict[str, str]) -> str | None:
+        try:
+            self.period(row["REF_DATE"])
+        except InvalidRefDate as error:
+            return str(error)
+        return None
 
     def columns(self, ref_date: pa.Array) -> tuple[pa.Array, pa.Array]:
         if len(ref_date) and pc.all(pc.equal(pc.binary_length(ref_date), 10)).as_py():
@@ -152,6 +111,7 @@ def statcan_table_to_parquet(
     encoding: str = "utf-8",
     fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH,
     ragged_rows: RaggedRows = "error",
+    zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS,
     log: Callable[[str], None] = lambda message: None,
 ) -> TransformResult:
     """Transform the ``{product_id}.csv`` member of a WDS full-table zip into ``out_path``.
@@ -170,124 +130,55 @@ def statcan_table_to_parquet(
             f"{_where(product_id, zip_path)}: the cube metadata is for product {cube_metadata.get('productId')}, not {product_id}"
         )
     member = f"{product_id}.csv"
-    with _open_zip(zip_path, product_id) as archive:
+    with open_checked_zip(zip_path, where=_where(product_id, zip_path), limits=zip_limits) as archive:
         if member not in archive.namelist():
             raise TransformError(
                 f"{_where(product_id, zip_path)}: no member {member!r} in the zip (members: {', '.join(archive.namelist()[:10]) or 'none'}); "
                 "is this the full-table CSV download of that product?"
             )
         where = _where(product_id, zip_path, member)
-        header = _read_header(archive, member, encoding, where)
+        header = read_header(archive, member, encoding, where)
         names = unique_column_names(header, reserved=WDS_STANDARD_COLUMNS)
         if renamed := [(old, new) for old, new in zip(header, names) if old != new]:
             log(f"{where}: renamed duplicate headers " + ", ".join(f"{old!r} -> {new!r}" for old, new in renamed))
         if missing := [name for name in REQUIRED_COLUMNS if name not in names]:
             raise TransformError(f"{where}: line 1 (the header) lacks {', '.join(missing)}; header is {header}")
-        column_types = {name: WDS_TYPED_COLUMNS.get(name, pa.string()) for name in names}
         periods = _ReferencePeriods(fiscal_year_start_month)
-
-        def locate(arrow_message: str) -> TransformError:
-            def ref_date_problem(row: dict[str, str]) -> str | None:
-                try:
-                    periods.period(row["REF_DATE"])
-                except InvalidRefDate as error:
-                    return str(error)
-                return None
-
-            bad = next(
-                iter_bad_lines(
-                    archive, member, encoding=encoding, column_names=names,
-                    column_types={name: str(kind) for name, kind in column_types.items()},
-                    extra_check=ref_date_problem,
-                ),
-                None,
-            )
-            detail = bad.describe() if bad else f"(line not found by the slow re-read) {arrow_message}"
-            return TransformError(f"{where}: {detail}. Nothing was written.")
-
-        skipped_ragged: list[str] = []
-
-        def on_invalid_row(row) -> str:
-            if ragged_rows == "skip":
-                skipped_ragged.append(row.text)
-                return "skip"
-            return "error"
-
+        source = CsvMember(
+            archive, member, names=names, encoding=encoding, where=where, ragged_rows=ragged_rows,
+            column_types={name: WDS_TYPED_COLUMNS.get(name, pa.string()) for name in names},
+            extra_check=periods.problem,
+        )
+        schema = _output_schema(source.read_schema)
         tmp_path = out_path.with_name(out_path.name + ".partial")
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        rows = value_rows = 0
+        value_rows = 0
         ref_start: date | None = None
         ref_end: date | None = None
         try:
-            with archive.open(member) as raw:
-                try:
-                    reader = pacsv.open_csv(
-                        raw,
-                        read_options=pacsv.ReadOptions(
-                            column_names=names, skip_rows=1, block_size=CSV_BLOCK_BYTES, encoding=encoding
-                        ),
-                        parse_options=pacsv.ParseOptions(newlines_in_values=False, invalid_row_handler=on_invalid_row),
-                        convert_options=pacsv.ConvertOptions(
-                            column_types=column_types, strings_can_be_null=False,
-                            null_values=[""], true_values=[], false_values=[],
-                        ),
-                    )
-                except (pa.ArrowInvalid, InvalidRefDate) as error:
-                    raise locate(str(error)) from None
-                schema = _output_schema(reader.schema)
-                pending: list[pa.RecordBatch] = []
-                pending_rows = 0
-                # Dictionary pages pay off for text and dates; VALUE is mostly distinct.
-                dictionary_columns = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_date(f.type)]
-                with pq.ParquetWriter(tmp_path, schema, use_dictionary=dictionary_columns, **PARQUET_WRITER_OPTIONS) as writer:
-
-                    def flush(final: bool) -> None:
-                        nonlocal pending, pending_rows
-                        while pending_rows >= ROW_GROUP_ROWS or (final and pending_rows):
-                            table = pa.Table.from_batches(pending, schema=schema)
-                            size = min(ROW_GROUP_ROWS, pending_rows)
-                            writer.write_table(table.slice(0, size), row_group_size=size)
-                            rest = table.slice(size)
-                            pending, pending_rows = rest.to_batches(), rest.num_rows
-
-                    while True:
-                        try:
-                            batch = reader.read_next_batch()
-                        except StopIteration:
-                            break
-                        except pa.ArrowInvalid as error:
-                            raise locate(str(error)) from None
-                        try:
-                            starts, ends = periods.columns(batch.column("REF_DATE"))
-                        except InvalidRefDate as error:
-                            raise locate(str(error)) from None
-                        arrays = []
-                        for field in schema:
-                            if field.name == "REF_START_DATE":
-                                arrays.append(starts)
-                            elif field.name == "REF_END_DATE":
-                                arrays.append(ends)
-                            else:
-                                arrays.append(batch.column(field.name))
-                        pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-                        pending_rows += batch.num_rows
-                        rows += batch.num_rows
-                        value_rows += batch.num_rows - batch.column("VALUE").null_count
-                        if batch.num_rows:
-                            low, high = pc.min(starts).as_py(), pc.max(ends).as_py()
-                            ref_start = low if ref_start is None else min(ref_start, low)
-                            ref_end = high if ref_end is None else max(ref_end, high)
-                        flush(final=False)
-                    flush(final=True)
+            with RowGroupWriter(tmp_path, schema) as writer:
+                for batch in source.batches():
+                    try:
+                        starts, ends = periods.columns(batch.column("REF_DATE"))
+                    except InvalidRefDate as error:
+                        raise source.error(str(error)) from None
+                    columns = {"REF_START_DATE": starts, "REF_END_DATE": ends}
+                    writer.write(pa.RecordBatch.from_arrays(
+                        [columns[f.name] if f.name in columns else batch.column(f.name) for f in schema], schema=schema,
+                    ))
+                    value_rows += batch.num_rows - batch.column("VALUE").null_count
+                    if batch.num_rows:
+                        low, high = pc.min(starts).as_py(), pc.max(ends).as_py()
+                        ref_start = low if ref_start is None else min(ref_start, low)
+                        ref_end = high if ref_end is None else max(ref_end, high)
+            rows = source.rows
             if rows == 0:
                 raise TransformError(f"{where}: the CSV has a header but no data rows; nothing to publish")
             if value_rows == 0:
                 raise TransformError(f"{where}: VALUE is empty on all {rows} rows; refusing to publish a table without values")
-            if skipped_ragged:
-                lines = [bad.line for bad in iter_bad_lines(
-                    archive, member, encoding=encoding, column_names=names, column_types={},
-                )][:20]
-                log(f"{where}: skipped {len(skipped_ragged)} ragged row(s) at line(s) {', '.join(map(str, lines))}")
+            if source.skipped_ragged:
+                lines = ", ".join(map(str, source.ragged_lines()))
+                log(f"{where}: skipped {source.skipped_ragged} ragged row(s) at line(s) {lines}")
             os.replace(tmp_path, out_path)
         finally:
             if tmp_path.exists():
@@ -306,5 +197,5 @@ def statcan_table_to_parquet(
         footprint=None,
         reference_start=ref_start,
         reference_end=ref_end,
-        counts=(("ragged_rows_skipped", len(skipped_ragged)), ("value_nulls", rows - value_rows)),
+        counts=(("ragged_rows_skipped", source.skipped_ragged), ("value_nulls", rows - value_rows)),
     )

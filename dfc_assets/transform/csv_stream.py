@@ -1,0 +1,164 @@
+"""Streaming a CSV member of a zip into Parquet: bounded memory, fixed row groups, lines named on error.
+
+``CsvMember.batches()`` parses the member with ``pyarrow.csv.open_csv`` in 1 MiB blocks
+(larger blocks make the reader's readahead hold far more memory), every column with an
+explicit type, text kept exactly (``strings_can_be_null=False``) and only the empty
+field read as null in typed columns. ``RowGroupWriter`` writes fixed-size row groups
+with fixed settings, so the bytes depend only on the rows. Any failure becomes a
+``TransformError`` naming the file and, found by ``csv_lines``, the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from dfc_assets.transform.csv_lines import iter_bad_lines
+from dfc_assets.transform.result import TransformError
+from dfc_assets.transform.zip_safety import STREAM_ERRORS, read_error
+
+CSV_BLOCK_BYTES = 1024 * 1024
+ROW_GROUP_ROWS = 262_144
+ZSTD_LEVEL = 6
+PARQUET_WRITER_OPTIONS = dict(compression="zstd", compression_level=ZSTD_LEVEL, version="2.6", write_statistics=True, data_page_version="1.0")
+MAX_HEADER_BYTES = 1024 * 1024
+
+RaggedRows = Literal["error", "skip"]
+
+
+def python_codec(encoding: str) -> str:
+    return "utf-8-sig" if encoding.replace("-", "").replace("_", "").lower() == "utf8" else encoding
+
+
+def read_header(archive: zipfile.ZipFile, member: str, encoding: str, where: str) -> list[str]:
+    try:
+        with archive.open(member) as handle:
+            first = handle.readline(MAX_HEADER_BYTES)
+    except STREAM_ERRORS as error:
+        raise read_error(where, error) from None
+    if not first.strip(b"\xef\xbb\xbf\r\n"):
+        raise TransformError(f"{where}: the CSV member is empty (no header line)")
+    if not first.endswith(b"\n") and len(first) >= MAX_HEADER_BYTES:
+        raise TransformError(f"{where}: line 1 (the header) is longer than {MAX_HEADER_BYTES} bytes; is this a CSV?")
+    try:
+        text = first.decode(python_codec(encoding)).lstrip("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError as error:
+        raise TransformError(f"{where}: line 1 (the header) is not valid {encoding} ({error.reason}); pass the file's encoding") from None
+    return next(csv.reader([text]))
+
+
+class CsvMember:
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        member: str,
+        *,
+        names: list[str],
+        column_types: Mapping[str, pa.DataType],
+        encoding: str,
+        where: str,
+        ragged_rows: RaggedRows = "error",
+        extra_check: Callable[[dict[str, str]], str | None] | None = None,
+    ) -> None:
+        self.archive, self.member, self.names, self.encoding, self.where = archive, member, names, encoding, where
+        self.column_types = dict(column_types)
+        self.ragged_rows = ragged_rows
+        self.extra_check = extra_check
+        self.skipped_ragged = 0
+        self.rows = 0
+
+    @property
+    def read_schema(self) -> pa.Schema:
+        return pa.schema([(name, self.column_types[name]) for name in self.names])
+
+    def error(self, arrow_message: str) -> TransformError:
+        """The TransformError for a refused member, with the first bad line found by a slow re-read."""
+        try:
+            bad = next(iter_bad_lines(
+                self.archive, self.member, encoding=self.encoding, column_names=self.names,
+                column_types={name: str(kind) for name, kind in self.column_types.items()}, extra_check=self.extra_check,
+            ), None)
+        except STREAM_ERRORS as error:
+            return read_error(self.where, error)
+        detail = bad.describe() if bad else f"{arrow_message} (the slow re-read found no bad line)"
+        return TransformError(f"{self.where}: {detail}. Nothing was written.")
+
+    def ragged_lines(self, limit: int = 20) -> list[int]:
+        lines = []
+        for bad in iter_bad_lines(self.archive, self.member, encoding=self.encoding, column_names=self.names, column_types={}):
+            lines.append(bad.line)
+            if len(lines) >= limit:
+                break
+        return lines
+
+    def _on_invalid_row(self, row) -> str:
+        if self.ragged_rows == "skip":
+            self.skipped_ragged += 1
+            return "skip"
+        return "error"
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            with self.archive.open(self.member) as raw:
+                try:
+                    reader = pacsv.open_csv(
+                        raw,
+                        read_options=pacsv.ReadOptions(column_names=self.names, skip_rows=1, block_size=CSV_BLOCK_BYTES, encoding=self.encoding),
+                        parse_options=pacsv.ParseOptions(newlines_in_values=False, invalid_row_handler=self._on_invalid_row),
+                        convert_options=pacsv.ConvertOptions(
+                            column_types=self.column_types, strings_can_be_null=False, null_values=[""], true_values=[], false_values=[],
+                        ),
+                    )
+                    for batch in reader:
+                        self.rows += batch.num_rows
+                        yield batch
+                except pa.ArrowInvalid as error:
+                    raise self.error(str(error)) from None
+        except STREAM_ERRORS as error:
+            raise read_error(self.where, error) from None
+
+
+class RowGroupWriter:
+    """Parquet writer with row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter)."""
+
+    def __init__(self, path: Path, schema: pa.Schema, *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        # Dictionary pages pay off for text and dates; numeric measures are mostly distinct.
+        dictionary_columns = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_date(f.type)]
+        self.schema = schema
+        self.row_group_rows = row_group_rows
+        self.writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary_columns, **PARQUET_WRITER_OPTIONS)
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.pending.append(batch)
+        self.pending_rows += batch.num_rows
+        self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        while self.pending_rows >= self.row_group_rows or (final and self.pending_rows):
+            table = pa.Table.from_batches(self.pending, schema=self.schema)
+            size = min(self.row_group_rows, self.pending_rows)
+            self.writer.write_table(table.slice(0, size), row_group_size=size)
+            rest = table.slice(size)
+            self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
+
+    def close(self) -> None:
+        self._flush(final=True)
+        self.writer.close()
+
+    def __enter__(self) -> "RowGroupWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.writer.close()
