@@ -1,6 +1,5 @@
 """catalog/stac_geoparquet: unpartitioned, rebuilt from every published version of every dataset."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

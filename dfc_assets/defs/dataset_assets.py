@@ -4,8 +4,6 @@ A factory makes it per registry dataset; every asset is partitioned by version o
 dataset's own dynamic partition set. The assets only call publication steps and report.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dfc_assets.code_version import TRANSFORM_CODE_VERSION

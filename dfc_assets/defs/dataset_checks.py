@@ -1,7 +1,5 @@
 """Asset checks of a dataset's chain, named for what they protect."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dfc_assets.defs.resources import PublisherResource

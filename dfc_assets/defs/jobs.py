@@ -1,7 +1,5 @@
 """Jobs operators launch from the UI or the CLI: one publishing job per dataset, and the catalog."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from dfc_assets.registry import DatasetSpec
@@ -14,7 +12,7 @@ def publish_job_name(spec: DatasetSpec) -> str:
 CATALOG_JOB = "build_catalog"
 
 
-def dataset_job(spec: DatasetSpec) -> dg.UnresolvedAssetJobDefinition:
+def dataset_job(spec: DatasetSpec):
     return dg.define_asset_job(
         publish_job_name(spec),
         selection=dg.AssetSelection.groups(spec.key),
@@ -24,5 +22,5 @@ def dataset_job(spec: DatasetSpec) -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def catalog_job() -> dg.UnresolvedAssetJobDefinition:
+def catalog_job():
     return dg.define_asset_job(CATALOG_JOB, selection=dg.AssetSelection.groups("catalog"), description="Rebuild the STAC GeoParquet catalog from every published item.")

@@ -1,7 +1,5 @@
 """The one resource the assets use: a Publisher built from settings, with S3 through dagster-aws."""
 
-from __future__ import annotations
-
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator

@@ -11,6 +11,7 @@ import mimetypes
 import os
 import re
 import shutil
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,12 +115,22 @@ class FileServingHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
 
 
+class QuietThreadingHTTPServer(ThreadingHTTPServer):
+    """Clients that hang up (BitTorrent clients do, all the time) are not errors worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class BackgroundServer:
-    """A ThreadingHTTPServer on a background thread; ``port=0`` picks a free port."""
+    """A threading HTTP server on a background thread; ``port=0`` picks a free port."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = QuietThreadingHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=handler.__name__, daemon=True)
 
     @property
