@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import json
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -36,6 +35,7 @@ import shapely
 
 from dfc_assets.transform.column_names import normalised_attribute_names
 from dfc_assets.transform.result import TransformError, TransformResult, schema_columns, sha256_of_file
+from dfc_assets.transform.zip_safety import DEFAULT_ZIP_LIMITS, ZipLimits, open_checked_zip
 
 OUTPUT_CRS = "EPSG:4326"
 DATASET_SUFFIXES = (".shp", ".gpkg", ".gml", ".geojson", ".fgb")
@@ -46,21 +46,16 @@ FOOTPRINT_MAX_POINTS = 256
 InvalidGeometries = Literal["repair", "reject", "keep"]
 
 
-def _dataset_paths(zip_path: Path) -> list[str]:
-    try:
-        with zipfile.ZipFile(zip_path) as archive:
-            names = archive.namelist()
-    except zipfile.BadZipFile:
-        with open(zip_path, "rb") as handle:
-            start = handle.read(32)
-        raise TransformError(f"{zip_path.name}: not a zip file; first bytes {start!r}. Fetch the source again.") from None
+def _dataset_paths(zip_path: Path, zip_limits: ZipLimits) -> list[str]:
+    with open_checked_zip(zip_path, where=zip_path.name, limits=zip_limits) as archive:
+        names = archive.namelist()
     datasets = sorted(name for name in names if name.lower().endswith(DATASET_SUFFIXES) and not name.endswith("/"))
     gdb_folders = sorted({name[: name.lower().index(".gdb/") + 4] for name in names if ".gdb/" in name.lower()})
     return datasets + gdb_folders
 
 
-def _pick_dataset(zip_path: Path, layer: str | None) -> str:
-    candidates = _dataset_paths(zip_path)
+def _pick_dataset(zip_path: Path, layer: str | None, zip_limits: ZipLimits) -> str:
+    candidates = _dataset_paths(zip_path, zip_limits)
     if not candidates:
         raise TransformError(
             f"{zip_path.name}: no shapefile, GeoPackage, GML, GeoJSON, FlatGeobuf or File GDB inside the zip"
@@ -92,12 +87,13 @@ def vector_zip_to_geoparquet(
     encoding: str | None = None,
     invalid_geometries: InvalidGeometries = "repair",
     normalise_names: bool = True,
+    zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS,
     log: Callable[[str], None] = lambda message: None,
 ) -> TransformResult:
     zip_path, out_path = Path(zip_path), Path(out_path)
     if not zip_path.exists():
         raise TransformError(f"{zip_path.name}: file not found at {zip_path}")
-    dataset = _pick_dataset(zip_path, layer)
+    dataset = _pick_dataset(zip_path, layer, zip_limits)
     where = f"{zip_path.name}!{dataset}"
     source = f"/vsizip/{zip_path.resolve()}/{dataset}"
     try:

@@ -126,5 +126,5 @@ def test_geopackage_with_layer(tmp_path):
 def test_not_a_zip(tmp_path):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"<html>404</html>")
-    with pytest.raises(TransformError, match="bad.zip: not a zip"):
+    with pytest.raises(TransformError, match="bad.zip: it is an HTML"):
         vector_zip_to_geoparquet(bad, tmp_path / "o.parquet")
