@@ -1,0 +1,221 @@
+"""publish_version against the emulator: first and next versions, idempotency, resuming after crashes and faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dfc_assets.zenodo import (
+    FileJournal, MemoryJournal, PublishedRecord, ZenodoClient, ZenodoEmulator, file_md5, publish_version,
+    record_file_url,
+)
+
+from .conftest import TOKEN, make_file, metadata
+
+
+class Crash(BaseException):
+    """Our process dying at a given step (BaseException so nothing catches it)."""
+
+
+def publish(client: ZenodoClient, files: list[Path], version: str, journal, concept: str | None = None, log=None) -> PublishedRecord:
+    return publish_version(
+        client, dataset_id="test-table", version=version, metadata=metadata(f"Test table ({version})"),
+        files=files, concept_recid=concept, journal=journal, log=log or (lambda m: None),
+    )
+
+
+def count(emulator: ZenodoEmulator, route: str, status: int | None = None) -> int:
+    return sum(1 for r in emulator.requests if r.route == route and (status is None or r.status == status))
+
+
+def published_versions(client: ZenodoClient, concept: str) -> list[dict]:
+    return client.list_record_versions(concept)
+
+
+def open_drafts(client: ZenodoClient) -> list[dict]:
+    return [d for d in client.list_depositions() if not d["submitted"]]
+
+
+def test_first_version_is_created_uploaded_and_published(client, emulator, journal, tmp_path):
+    files = [make_file(tmp_path / "v1", "table.parquet", 300_000), make_file(tmp_path / "v1", "table.manifest.json", 1_000, 1)]
+    record = publish(client, files, "2025-06-11", journal)
+
+    assert record.record_id == int(record.concept_recid) + 1
+    assert record.doi == f"10.5281/zenodo.{record.record_id}"
+    assert record.concept_doi == f"10.5281/zenodo.{record.concept_recid}"
+    assert record.doi_url == f"https://doi.org/{record.doi}"
+    assert record.record_url == f"{emulator.base_url}/records/{record.record_id}"
+    assert record.version == "2025-06-11"
+    assert [(f.key, f.size, f.md5) for f in record.files] == [(p.name, p.stat().st_size, file_md5(p)) for p in files]
+    for f, path in zip(record.files, files):
+        assert f.url == record_file_url(emulator.base_url, record.record_id, path.name)
+        assert httpx.get(f.url).content == path.read_bytes()
+    remote = client.get_record(record.record_id)
+    assert remote["metadata"]["version"] == "2025-06-11"
+    assert remote["doi"] == record.doi
+    assert PublishedRecord.from_dict(record.to_dict()) == record
+    assert journal.load()["record"] == record.to_dict()
+
+
+def test_second_version_goes_under_the_same_concept_with_its_own_doi(client, emulator, tmp_path):
+    first = publish(client, [make_file(tmp_path / "v1", "table.parquet", 10_000, 1)], "2024", FileJournal(tmp_path / "j1.json"))
+    second_file = make_file(tmp_path / "v2", "table-2025.parquet", 20_000, 2)
+    second = publish(client, [second_file], "2025", FileJournal(tmp_path / "j2.json"), concept=first.concept_recid)
+
+    assert second.concept_recid == first.concept_recid
+    assert second.concept_doi == first.concept_doi
+    assert second.doi != first.doi and second.record_id != first.record_id
+    # The previous version's file was not carried over into the new version.
+    assert [f.key for f in second.files] == ["table-2025.parquet"]
+    assert second.files[0].md5 == file_md5(second_file)
+    versions = published_versions(client, first.concept_recid)
+    assert sorted(v["metadata"]["version"] for v in versions) == ["2024", "2025"]
+    assert client.get_record(first.concept_recid)["id"] == second.record_id
+    assert open_drafts(client) == []
+
+
+def test_calling_again_after_success_creates_nothing(client, emulator, journal, tmp_path):
+    files = [make_file(tmp_path, "table.parquet", 5_000)]
+    first = publish(client, files, "1", journal)
+    requests_before = len(emulator.requests)
+    assert publish(client, files, "1", journal) == first
+    assert len(emulator.requests) == requests_before  # answered from the journal
+    # With the journal lost, the API finds the published version again.
+    assert publish(client, files, "1", MemoryJournal(), concept=first.concept_recid) == first
+    assert publish(client, files, "1", MemoryJournal()) == first
+    assert count(emulator, "create") == 1
+    assert count(emulator, "publish") == 1
+    assert count(emulator, "record_versions_create") == 0
+
+
+def test_the_published_file_serves_byte_ranges(client, emulator, journal, tmp_path):
+    path = make_file(tmp_path, "table.parquet", 100_000)
+    record = publish(client, [path], "1", journal)
+    data = path.read_bytes()
+    response = httpx.get(record.files[0].url, headers={"Range": "bytes=1000-1999"})
+    assert response.status_code == 206
+    assert response.content == data[1000:2000]
+    assert response.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
+
+
+STEPS = ["update_metadata", "upload_file", "publish_after", "list_files"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_crash_at_any_step_resumes_the_same_draft(client, emulator, journal, tmp_path, step):
+    concept = publish(client, [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)], "1", FileJournal(tmp_path / "j1.json")).concept_recid
+    files = [make_file(tmp_path / "v2", "b.parquet", 50_000, 2), make_file(tmp_path / "v2", "b.json", 500, 3)]
+
+    class DyingClient(ZenodoClient):
+        def __getattribute__(self, name):
+            attribute = super().__getattribute__(name)
+            if name == step.removesuffix("_after"):
+                def dying(*args, **kwargs):
+                    if step.endswith("_after"):
+                        attribute(*args, **kwargs)
+                    raise Crash(step)
+                return dying
+            return attribute
+
+    with DyingClient(emulator.base_url, TOKEN, backoff=0.01) as dying:
+        with pytest.raises(Crash):
+            publish(dying, files, "2", journal, concept=concept)
+    record = publish(client, files, "2", journal, concept=concept)
+
+    assert record.version == "2"
+    assert record.concept_recid == concept
+    assert [f.md5 for f in record.files] == [file_md5(p) for p in files]
+    assert journal.load()["draft_id"] == record.record_id
+    assert sorted(v["metadata"]["version"] for v in published_versions(client, concept)) == ["1", "2"]
+    assert count(emulator, "record_versions_create") == 1
+    assert open_drafts(client) == []
+
+
+@pytest.mark.parametrize("route,status,after", [
+    ("create", 500, True), ("create", 502, False), ("create", "reset", True),
+    ("update", 500, False), ("update", 504, True),
+    ("bucket_put", 500, False), ("bucket_put", "reset", False), ("bucket_put", 502, True),
+    ("publish", 500, True), ("publish", 504, False), ("publish", "reset", True), ("publish", 429, False),
+    ("files_list", 500, False), ("get", 503, False),
+])
+def test_faults_on_the_first_version_leave_exactly_one_published_version(client, emulator, journal, tmp_path, route, status, after):
+    files = [make_file(tmp_path, "table.parquet", 30_000)]
+    emulator.faults.add(route, status, after=after)
+    record = publish(client, files, "2025-06-11", journal)
+
+    depositions = client.list_depositions()
+    assert [d["id"] for d in depositions] == [record.record_id]
+    assert depositions[0]["state"] == "done"
+    assert client.get_record(record.record_id)["doi"] == record.doi
+    assert record.files[0].md5 == file_md5(files[0])
+    assert count(emulator, "publish", 202) + (1 if (route, after) == ("publish", True) else 0) == 1
+
+
+@pytest.mark.parametrize("route,status,after", [
+    ("record_versions_create", 500, True), ("record_versions_create", "reset", False),
+    ("file_delete", 500, True), ("publish", 500, True), ("record_get", 502, False),
+])
+def test_faults_on_a_new_version_leave_no_stray_draft(client, emulator, journal, tmp_path, route, status, after):
+    concept = publish(client, [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)], "1", FileJournal(tmp_path / "j1.json")).concept_recid
+    # a stray copied file in the concept's draft, as a legacy newversion leaves it
+    draft = client.new_version(int(client.get_record(concept)["id"]))
+    assert [f["filename"] for f in draft["files"]] == ["a.parquet"]
+    emulator.faults.add(route, status, after=after)
+    files = [make_file(tmp_path / "v2", "b.parquet", 8_000, 2)]
+    record = publish(client, files, "2", journal, concept=concept)
+
+    assert record.record_id == draft["id"]
+    assert [f.key for f in record.files] == ["b.parquet"]
+    assert sorted(v["metadata"]["version"] for v in published_versions(client, concept)) == ["1", "2"]
+    assert open_drafts(client) == []
+
+
+def test_a_lost_journal_finds_the_draft_of_an_earlier_attempt(client, emulator, tmp_path):
+    concept = publish(client, [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)], "1", FileJournal(tmp_path / "j1.json")).concept_recid
+    files = [make_file(tmp_path / "v2", "b.parquet", 8_000, 2)]
+
+    class DiesAtPublish(ZenodoClient):
+        def publish(self, deposition_id):
+            raise Crash("publish")
+
+    with DiesAtPublish(emulator.base_url, TOKEN, backoff=0.01) as dying, pytest.raises(Crash):
+        publish(dying, files, "2", MemoryJournal(), concept=concept)
+    uploads = count(emulator, "bucket_put")
+    record = publish(client, files, "2", MemoryJournal(), concept=concept)
+    assert count(emulator, "bucket_put") == uploads  # the earlier upload is reused, matched by md5
+    assert sorted(v["metadata"]["version"] for v in published_versions(client, concept)) == ["1", "2"]
+    assert record.version == "2"
+
+
+def test_a_lost_journal_before_the_first_publish_reuses_the_draft(client, emulator, tmp_path):
+    files = [make_file(tmp_path, "table.parquet", 8_000)]
+
+    class DiesAtPublish(ZenodoClient):
+        def publish(self, deposition_id):
+            raise Crash("publish")
+
+    with DiesAtPublish(emulator.base_url, TOKEN, backoff=0.01) as dying, pytest.raises(Crash):
+        publish(dying, files, "1", MemoryJournal())
+    record = publish(client, files, "1", MemoryJournal())
+    assert count(emulator, "create") == 1
+    assert [d["id"] for d in client.list_depositions()] == [record.record_id]
+
+
+def test_a_corrupted_upload_is_sent_again(client, emulator, journal, tmp_path):
+    files = [make_file(tmp_path, "table.parquet", 8_000)]
+    emulator.faults.add("bucket_put", "corrupt")
+    record = publish(client, files, "1", journal)
+    assert count(emulator, "bucket_put", 201) == 2
+    assert record.files[0].md5 == file_md5(files[0])
+
+
+def test_progress_is_logged_and_the_token_never_is(client, emulator, journal, tmp_path):
+    messages: list[str] = []
+    publish(client, [make_file(tmp_path, "table.parquet", 8_000)], "1", journal, log=messages.append)
+    text = "\n".join(messages)
+    assert "uploaded table.parquet" in text and "MB/s" in text and "md5" in text
+    assert "10.5281/zenodo." in text
+    assert TOKEN not in text
+    assert TOKEN not in (tmp_path / "journal.json").read_text()
