@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .metainfo import BuiltTorrent
+from .metainfo import BuiltTorrent, TorrentInfo
 
 MULTIHASH_SHA256_PREFIX = "1220"  # multihash: sha2-256, 32 bytes (BEP 9 / BEP 52 "btmh")
 # libtorrent does not unescape x.pe, so "host:port" (and "[v6]:port") stay literal
 _KEEP = {"xt": ":", "x.pe": ":[]"}
 
 
-def magnet_uri(t: BuiltTorrent, *, torrent_url: str | None = None, peer: str | None = None) -> str:
+def magnet_uri(t: BuiltTorrent | TorrentInfo, *, torrent_url: str | None = None, peer: str | None = None) -> str:
     """magnet:?xt=urn:btih:…[&xt=urn:btmh:1220…]&dn=…&xl=…&tr=…&ws=…[&xs=…][&x.pe=host:port].
 
     `xs` (the .torrent URL) lets WebTorrent-style clients start from web seeds alone; libtorrent, qBittorrent
