@@ -71,7 +71,7 @@ def verify_catalog_file(path: Path) -> int:
     items = read_catalog(path)
     for item in items:
         problems.extend(f"item {item['id']!r}: {p}" for p in item_problems(item))
-        if item["collection"] not in footer.get("collections", {}):
+        if footer.get("collections") and item["collection"] not in footer["collections"]:
             problems.append(f"item {item['id']!r}: collection {item['collection']!r} is not in the footer")
     problems.extend(_relation_problems(items))
     if problems:

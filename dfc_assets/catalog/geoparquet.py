@@ -21,16 +21,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
-from dfc_assets.catalog.rows import item_to_row, row_to_item
+from dfc_assets.catalog.rows import items_to_rows, row_to_item
 from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
 from dfc_assets.catalog.version_links import link_versions
 
 GEOPARQUET_VERSION = "1.1.0"
+GEOMETRY_TYPE_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon",
+                       7: "GeometryCollection"}
 STAC_GEOPARQUET_FOOTER_KEY = "stac-geoparquet"
 STAC_GEOPARQUET_METADATA_VERSION = "1.0.0"
 """What the spec's metadata JSON schema accepts (`const: "1.0.0"`) and what stac-geoparquet and rustac write,
 even with the 1.1-era `collections` key."""
+FOOTER_COLLECTIONS_BUDGET = 128 * 1024
+"""Every remote query downloads the whole footer; beyond this many bytes of collection JSON the collections are
+left out of it (they are published as STAC JSON anyway). Reference §0.3: 25,000 collections made every query read 53 MB."""
 ROW_GROUP_ROWS = 2_000
+STATISTICS_COLUMNS = ["collection", "id", "version", "sci:doi", "deprecated", "datetime", "start_datetime", "end_datetime",
+                      "published", "bbox.xmin", "bbox.ymin", "bbox.xmax", "bbox.ymax"]
+"""Min/max only where queries filter: statistics on every long string column would bloat the footer."""
 ZSTD_LEVEL = 9
 
 
@@ -43,8 +51,8 @@ class CatalogFile:
 
 
 def _geo_metadata(table: pa.Table) -> dict:
-    geometries = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-    types = sorted({g.geom_type for g in geometries})
+    types = sorted(set(shapely.get_type_id(shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))).tolist()))
+    types = [GEOMETRY_TYPE_NAMES[t] for t in types]
     bbox = table.column("bbox").combine_chunks()
     file_bbox = [
         float(pa.compute.min(bbox.field("xmin")).as_py()), float(pa.compute.min(bbox.field("ymin")).as_py()),
@@ -74,17 +82,27 @@ def _footer(items: Sequence[dict], collections: Sequence[dict]) -> dict:
     return {"version": STAC_GEOPARQUET_METADATA_VERSION, "collections": dict(sorted(by_id.items()))}
 
 
+def _footer_bytes(items: Sequence[dict], collections: Sequence[dict]) -> bytes:
+    footer = _footer(items, collections)
+    encoded = json.dumps(footer, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(encoded) > FOOTER_COLLECTIONS_BUDGET:
+        footer["collections"] = {}
+        encoded = json.dumps(footer, separators=(",", ":")).encode()
+    return encoded
+
+
 def items_to_table(items: Sequence[dict]) -> pa.Table:
     """Rows in catalog order with version links applied, in the pinned schema."""
-    return pa.Table.from_pylist([item_to_row(item) for item in link_versions(items)], schema=CATALOG_SCHEMA)
+    return pa.Table.from_pylist(items_to_rows(link_versions(items)), schema=CATALOG_SCHEMA)
 
 
 def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: Path) -> CatalogFile:
+    """Rebuild the whole catalog file from all items; collections go into the footer while they fit its budget."""
     out_path = Path(out_path)
     table = items_to_table(items)
     metadata = {
         b"geo": json.dumps(_geo_metadata(table), separators=(",", ":")).encode(),
-        STAC_GEOPARQUET_FOOTER_KEY.encode(): json.dumps(_footer(items, collections), separators=(",", ":"), ensure_ascii=False).encode(),
+        STAC_GEOPARQUET_FOOTER_KEY.encode(): _footer_bytes(items, collections),
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
@@ -94,7 +112,7 @@ def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: 
         # Key-value metadata added to the writer, not the schema: pyarrow would copy schema metadata into
         # ARROW:schema too and double the footer every remote reader downloads.
         with pq.ParquetWriter(tmp, CATALOG_SCHEMA, compression="zstd", compression_level=ZSTD_LEVEL,
-                              write_statistics=True, write_page_index=True) as writer:
+                              write_statistics=STATISTICS_COLUMNS) as writer:
             writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
             writer.add_key_value_metadata(metadata)
         with open(tmp, "rb+") as handle:

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 from fsspec.implementations.http import HTTPFileSystem
 
-RANGE_BLOCK_BYTES = 64 * 1024
+RANGE_BLOCK_BYTES = 64 * 1024  # unused with cache_type="none": each DuckDB read is one exact Range GET
 
 ALL_VERSIONS = """
 SELECT id, version, "sci:doi" AS doi, deprecated, published, assets.data.href AS zenodo_url
@@ -97,15 +97,16 @@ def _sql_string(text: str) -> str:
 
 
 @contextmanager
-def open_catalog(source: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_catalog(source: str | Path, *, view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A fresh DuckDB connection with a `catalog` view over the file (with its `file_row_number`)."""
     con = duckdb.connect()
     try:
         if _is_url(source):
-            con.register_filesystem(_RangeHTTPFileSystem(block_size=RANGE_BLOCK_BYTES, cache_type="readahead"))
+            con.register_filesystem(_RangeHTTPFileSystem(block_size=RANGE_BLOCK_BYTES, cache_type="none"))
         elif not Path(source).is_file():
             raise FileNotFoundError(f"catalog file {source} does not exist; build it first (catalog/stac_geoparquet)")
-        con.execute(f"CREATE VIEW catalog AS SELECT * FROM read_parquet({_sql_string(str(source))}, file_row_number = true)")
+        if view:
+            con.execute(f"CREATE VIEW catalog AS SELECT * FROM read_parquet({_sql_string(str(source))}, file_row_number = true)")
         yield con
     finally:
         con.close()
@@ -154,7 +155,7 @@ def download_links(source: str | Path, doi_or_id: str) -> dict | None:
 
 def footer(source: str | Path) -> dict:
     """The `stac-geoparquet` footer (spec version and collections), read by DuckDB without reading any row."""
-    with open_catalog(source) as con:
+    with open_catalog(source, view=False) as con:
         rows = _records(con, FOOTER, {"source": str(source)})
     if not rows:
         raise ValueError(f"{source}: no 'stac-geoparquet' footer key; is this a STAC GeoParquet file?")

@@ -7,14 +7,16 @@ so an item comes back with exactly the keys it was written with (`properties.dat
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 import pyarrow as pa
 import shapely
-import shapely.geometry
 
 from dfc_assets.catalog.conventions import format_datetime, parse_datetime
-from dfc_assets.catalog.table_schema import CATALOG_SCHEMA, PROPERTY_COLUMNS, TOP_LEVEL_COLUMNS
+from dfc_assets.catalog.table_schema import CATALOG_SCHEMA, PROPERTY_COLUMNS, TIMESTAMP_PROPERTIES, TOP_LEVEL_COLUMNS
 
 BBOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
 
@@ -23,49 +25,80 @@ class ItemSchemaError(ValueError):
     """An item that does not fit the catalog's pinned schema."""
 
 
-def _to_arrow_value(value: Any, arrow_type: pa.DataType, where: str) -> Any:
-    if value is None:
-        return None
+Checker = Callable[[Any, str, list[str]], None]
+
+
+def _checker(arrow_type: pa.DataType) -> Checker | None:
+    """A function that appends the paths of object keys the pinned type has no field for (pyarrow would drop
+    them silently); None for leaf types, which pyarrow itself checks when it converts."""
     if pa.types.is_struct(arrow_type):
-        if not isinstance(value, dict):
-            raise ItemSchemaError(f"{where} must be an object")
-        known = {arrow_type.field(i).name: arrow_type.field(i).type for i in range(arrow_type.num_fields)}
-        unknown = sorted(set(value) - set(known))
-        if unknown:
-            raise ItemSchemaError(f"{where} has field(s) {unknown} that the catalog schema does not hold; "
-                                  "add them to dfc_assets/catalog/table_schema.py deliberately")
-        return {name: _to_arrow_value(value.get(name), t, f"{where}/{name}") for name, t in known.items()}
+        children = {arrow_type.field(i).name: _checker(arrow_type.field(i).type) for i in range(arrow_type.num_fields)}
+
+        def check_object(value: Any, where: str, unknown: list[str]) -> None:
+            if not isinstance(value, dict):
+                unknown.append(f"{where} (must be an object)")
+                return
+            for name, child_value in value.items():
+                if name not in children:
+                    unknown.append(f"{where}/{name}")
+                elif child_value is not None and (child := children[name]) is not None:
+                    child(child_value, f"{where}/{name}", unknown)
+
+        return check_object
     if pa.types.is_list(arrow_type):
-        if not isinstance(value, list | tuple):
-            raise ItemSchemaError(f"{where} must be a list")
-        return [_to_arrow_value(v, arrow_type.value_type, f"{where}/{i}") for i, v in enumerate(value)]
-    if pa.types.is_timestamp(arrow_type):
-        return parse_datetime(value) if isinstance(value, str) else value
-    return value
+        element = _checker(arrow_type.value_type)
+        if element is None:
+            return None
+
+        def check_list(value: Any, where: str, unknown: list[str]) -> None:
+            if not isinstance(value, list | tuple):
+                unknown.append(f"{where} (must be a list)")
+                return
+            for i, child_value in enumerate(value):
+                if child_value is not None:
+                    element(child_value, f"{where}/{i}", unknown)
+
+        return check_list
+    return None
+
+
+_NESTED_CHECKERS = tuple((f.name, c) for f in CATALOG_SCHEMA if f.name != "bbox" and (c := _checker(f.type)) is not None)
+_PROPERTY_NAMES = frozenset(PROPERTY_COLUMNS)
+_TOP_LEVEL_NAMES = frozenset(TOP_LEVEL_COLUMNS) | {"properties"}
 
 
 def item_to_row(item: dict) -> dict:
+    """One row with geometry still GeoJSON (`items_to_rows` encodes all geometries to WKB at once)."""
     where = f"item {item.get('id')!r}"
-    unknown_top = sorted(set(item) - set(TOP_LEVEL_COLUMNS) - {"properties"})
     properties = item.get("properties") or {}
-    unknown_props = sorted(set(properties) - set(PROPERTY_COLUMNS))
-    if unknown_top or unknown_props:
-        raise ItemSchemaError(f"{where}: field(s) {unknown_top + ['properties/' + p for p in unknown_props]} are not in the "
-                              "catalog schema; add them to dfc_assets/catalog/table_schema.py deliberately")
-    row: dict[str, Any] = {}
+    unknown = [k for k in item if k not in _TOP_LEVEL_NAMES] + [f"properties/{k}" for k in properties if k not in _PROPERTY_NAMES]
+    row: dict[str, Any] = {name: item.get(name) for name in TOP_LEVEL_COLUMNS}
+    row.update(properties)
+    for name, check in _NESTED_CHECKERS:
+        if row.get(name) is not None:
+            check(row[name], name, unknown)
+    if unknown:
+        raise ItemSchemaError(f"{where}: field(s) {unknown} are not in the catalog schema; "
+                              "add them to dfc_assets/catalog/table_schema.py deliberately")
+    bbox = item.get("bbox") or ()
+    if len(bbox) != 4:
+        raise ItemSchemaError(f"{where}: bbox must have 4 numbers (2D), got {bbox!r}")
+    row["bbox"] = dict(zip(BBOX_KEYS, (float(v) for v in bbox)))
+    for name in TIMESTAMP_PROPERTIES:
+        if isinstance(row.get(name), str):
+            row[name] = parse_datetime(row[name])
     for field in CATALOG_SCHEMA:
-        if field.name == "geometry":
-            row["geometry"] = shapely.to_wkb(shapely.geometry.shape(item["geometry"]), flavor="iso")
-        elif field.name == "bbox":
-            if len(item["bbox"]) != 4:
-                raise ItemSchemaError(f"{where}: bbox must have 4 numbers (2D), got {item['bbox']!r}")
-            row["bbox"] = dict(zip(BBOX_KEYS, (float(v) for v in item["bbox"])))
-        else:
-            source = item if field.name in TOP_LEVEL_COLUMNS else properties
-            row[field.name] = _to_arrow_value(source.get(field.name), field.type, f"{where}/{field.name}")
-        if row[field.name] is None and not field.nullable:
+        if not field.nullable and row.get(field.name) is None:
             raise ItemSchemaError(f"{where}: required field {field.name!r} is missing")
     return row
+
+
+def items_to_rows(items: Sequence[dict]) -> list[dict]:
+    rows = [item_to_row(item) for item in items]
+    geometries = shapely.from_geojson(np.array([json.dumps(row["geometry"]) for row in rows], dtype=object))
+    for row, wkb in zip(rows, shapely.to_wkb(geometries, flavor="iso")):
+        row["geometry"] = wkb
+    return rows
 
 
 def _from_arrow_value(value: Any, arrow_type: pa.DataType) -> Any:

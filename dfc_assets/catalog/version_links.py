@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -12,19 +11,17 @@ from dfc_assets.versions import version_sort_key
 VERSION_RELS = ("latest-version", "predecessor-version", "successor-version")
 
 
-def sibling_href(item: dict, other_id: str) -> str:
-    """Items sit next to their collection JSON, so a sibling's href is the collection href with the file name swapped."""
+def _folder(item: dict) -> str:
+    """Items sit next to their collection JSON, so siblings share the folder of the collection href."""
     collection_link = next((l for l in item.get("links", []) if l.get("rel") == "collection"), None)
     if collection_link is None:
         raise ValueError(f"item {item.get('id')!r} has no 'collection' link, so its versions cannot be linked")
     href = collection_link["href"]
-    folder = href[: -len(COLLECTION_FILE)] if href.endswith(COLLECTION_FILE) else href.rstrip("/") + "/"
-    return f"{folder}{other_id}.json"
+    return href[: -len(COLLECTION_FILE)] if href.endswith(COLLECTION_FILE) else href.rstrip("/") + "/"
 
 
-def _version_link(item: dict, rel: str, target: dict) -> dict:
-    return {"rel": rel, "href": sibling_href(item, target["id"]), "type": GEOJSON_MEDIA_TYPE,
-            "title": f"version {target['properties']['version']}"}
+def sibling_href(item: dict, other_id: str) -> str:
+    return f"{_folder(item)}{other_id}.json"
 
 
 def sort_items(items: Sequence[dict]) -> list[dict]:
@@ -33,7 +30,9 @@ def sort_items(items: Sequence[dict]) -> list[dict]:
 
 
 def link_versions(items: Sequence[dict]) -> list[dict]:
-    """Copies of the items, in catalog order, with version links and `deprecated` set from all versions present.
+    """New item dicts, in catalog order, with version links and `deprecated` set from all versions present.
+
+    The inputs are not modified; nested objects other than `properties` and `links` are shared with them.
 
     Existing version links are replaced, so linking twice gives the same result.
     """
@@ -41,18 +40,25 @@ def link_versions(items: Sequence[dict]) -> list[dict]:
     for item in sort_items(items):
         if not item.get("collection"):
             raise ValueError(f"item {item.get('id')!r} has no collection; every catalog item belongs to its dataset's collection")
-        by_collection[item["collection"]].append(copy.deepcopy(item))
+        # Only properties and links change: copy those, share the rest (nothing here mutates it).
+        by_collection[item["collection"]].append({**item, "properties": dict(item["properties"]), "links": list(item.get("links", []))})
     linked: list[dict] = []
     for collection_id, versions in by_collection.items():
         _refuse_duplicates(collection_id, versions)
         latest = versions[-1]
+        titles = [f"version {v['properties']['version']}" for v in versions]
         for index, item in enumerate(versions):
-            links = [l for l in item.get("links", []) if l.get("rel") not in VERSION_RELS]
-            links.append(_version_link(item, "latest-version", latest))
+            folder = _folder(item)
+
+            def link(rel: str, target: int) -> dict:
+                return {"rel": rel, "href": f"{folder}{versions[target]['id']}.json", "type": GEOJSON_MEDIA_TYPE, "title": titles[target]}
+
+            links = [l for l in item["links"] if l.get("rel") not in VERSION_RELS]
+            links.append(link("latest-version", len(versions) - 1))
             if index > 0:
-                links.append(_version_link(item, "predecessor-version", versions[index - 1]))
+                links.append(link("predecessor-version", index - 1))
             if index < len(versions) - 1:
-                links.append(_version_link(item, "successor-version", versions[index + 1]))
+                links.append(link("successor-version", index + 1))
             item["links"] = links
             item["properties"]["deprecated"] = item is not latest
             linked.append(item)

@@ -189,3 +189,19 @@ def test_geometry_survives_as_the_real_footprint(written):
     catalog, originals, _ = written
     (first, _) = read_catalog(catalog.path)
     assert shapely.geometry.shape(first["geometry"]).equals(shapely.geometry.shape(originals[0]["geometry"]))
+
+
+def test_an_unknown_asset_or_alternate_field_is_refused_with_its_path(tmp_path):
+    item = build_item(version_facts())
+    item["assets"]["data"]["alternate"]["ipfs"] = {"href": "ipfs://bafy"}
+    with pytest.raises(ItemSchemaError, match=r"assets/data/alternate/ipfs"):
+        write_catalog([item], [build_collection(dataset_facts(), [item])], tmp_path / "c.parquet")
+
+
+def test_collections_leave_the_footer_when_they_outgrow_its_budget(tmp_path, monkeypatch, two_versions):
+    from dfc_assets.catalog import geoparquet
+
+    monkeypatch.setattr(geoparquet, "FOOTER_COLLECTIONS_BUDGET", 100)
+    catalog = write_catalog(two_versions, [build_collection(dataset_facts(), two_versions)], tmp_path / "c.parquet")
+    assert read_footer(catalog.path) == {"version": "1.0.0", "collections": {}}
+    assert len(read_catalog(catalog.path)) == 2
