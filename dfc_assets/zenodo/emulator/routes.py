@@ -313,7 +313,8 @@ def record_html(app: "ZenodoEmulator", _: "Request", args: tuple[str, ...]) -> R
 
 def legacy_redirect(app: "ZenodoEmulator", _: "Request", args: tuple[str, ...]) -> Response:
     # The redirect target is rebuilt from the path, so a query string is dropped (reference §4.1).
-    return Response(301, b"", {"location": f"{app.site.base_url}/records/{args[0]}{args[1] or ''}"})
+    rest = quote(args[1], safe="/") if args[1] else ""
+    return Response(301, b"", {"location": f"{app.site.base_url}/records/{args[0]}{rest}"})
 
 
 def _r(methods: str, pattern: str, name: str, handler: Handler, auth: bool = True) -> Route:
