@@ -11,6 +11,8 @@ with fixed settings, so the bytes depend only on the rows. Any failure becomes a
 from __future__ import annotations
 
 import csv
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -126,7 +128,11 @@ class CsvMember:
 
 
 class RowGroupWriter:
-    """Parquet writer with row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter)."""
+    """Parquet writer with row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter).
+
+    Row groups are encoded and compressed on a background thread (Arrow releases the GIL),
+    overlapping with the parsing of the next rows; at most one row group waits in the queue.
+    """
 
     def __init__(self, path: Path, schema: pa.Schema, *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
         # Dictionary pages pay off for text and dates; numeric measures are mostly distinct.
@@ -136,6 +142,23 @@ class RowGroupWriter:
         self.writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary_columns, **PARQUET_WRITER_OPTIONS)
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="parquet-row-groups", daemon=True)
+        self._thread.start()
+
+    def _write_loop(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._failure is None:
+                try:
+                    self.writer.write_table(table, row_group_size=table.num_rows)
+                except BaseException as error:  # re-raised in the caller's thread
+                    self._failure = error
+
+    def _submit(self, table: pa.Table) -> None:
+        if self._failure is not None:
+            raise self._failure
+        self._queue.put(table)
 
     def write(self, batch: pa.RecordBatch) -> None:
         self.pending.append(batch)
@@ -146,13 +169,22 @@ class RowGroupWriter:
         while self.pending_rows >= self.row_group_rows or (final and self.pending_rows):
             table = pa.Table.from_batches(self.pending, schema=self.schema)
             size = min(self.row_group_rows, self.pending_rows)
-            self.writer.write_table(table.slice(0, size), row_group_size=size)
+            self._submit(table.slice(0, size))
             rest = table.slice(size)
             self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
 
+    def _stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
     def close(self) -> None:
-        self._flush(final=True)
-        self.writer.close()
+        try:
+            self._flush(final=True)
+        finally:
+            self._stop()
+            self.writer.close()
+        if self._failure is not None:
+            raise self._failure
 
     def __enter__(self) -> "RowGroupWriter":
         return self
@@ -161,4 +193,5 @@ class RowGroupWriter:
         if exc[0] is None:
             self.close()
         else:
+            self._stop()
             self.writer.close()
