@@ -89,8 +89,10 @@ def download_from_web_seeds(
     save_dir.mkdir(parents=True, exist_ok=True)
 
     def failure(what: str, events: list[str]) -> Exception:
+        if any(e.startswith(("peer_ban_alert", "hash_failed_alert")) for e in events):
+            what += "; a web seed served bytes that do not match the torrent's piece hashes and was banned"
         return WebSeedDownloadError(
-            f"downloading {info.name!r} from its web seeds {what}. Web seeds: {', '.join(info.web_seeds)}. "
+            f"downloading {info.name!r} from its web seeds: {what}. Web seeds: {', '.join(info.web_seeds)}. "
             f"Last alerts: {'; '.join(events[-5:]) or 'none'}. A web seed must serve the exact bytes under the "
             "torrent's name and answer Range requests with 206 Partial Content."
         )

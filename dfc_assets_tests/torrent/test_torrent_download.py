@@ -67,3 +67,15 @@ def test_server_ignoring_range_fails_with_a_clear_error(tmp_path):
     text = str(err.value)
     assert seed in text and big.name in text
     assert "invalid HTTP range" in text and "206" in text
+
+
+def test_corrupt_only_web_seed_fails_fast_naming_the_hash_failure(mirror, tmp_path):
+    behaviour = ServerBehaviour(corrupt={f"/releases/{NAME}": 5 * 256 * KIB + 10})
+    with RangeServer(mirror, behaviour) as server:
+        built = build_torrent(
+            mirror / "releases" / NAME, name=NAME, options=TorrentOptions(piece_size=256 * KIB),
+            web_seeds=[server.url + "releases/"],
+        )
+        with pytest.raises(WebSeedDownloadError) as err:
+            download_from_web_seeds(built.data, tmp_path / "out", timeout=60)
+    assert "every source failed" in str(err.value) and "do not match the torrent's piece hashes" in str(err.value)
