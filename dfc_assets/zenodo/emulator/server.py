@@ -40,6 +40,7 @@ class RequestRecord:
     method: str
     route: str
     status: int | str
+    user_agent: str = ""
 
 
 class Request:
@@ -202,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fault(self, request: Request, route: str, fault: Fault, limits: dict[str, str]) -> None:
         if fault.status == "reset":
-            self.app.record(RequestRecord(request.method, route, "reset"))
+            self.app.record(RequestRecord(request.method, route, "reset", request.headers.get("user-agent", "")))
             self.close_connection = True
             reset_connection(self.connection)
             return
@@ -225,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _finish(self, request: Request, route: str, response: Response, limits: dict[str, str]) -> None:
         if not request.drain():
             self.close_connection = True
-        self.app.record(RequestRecord(request.method, route, response.status))
+        self.app.record(RequestRecord(request.method, route, response.status, request.headers.get("user-agent", "")))
         self.send_response(response.status)
         headers = {**COMMON_HEADERS, **limits, "x-request-id": uuid.uuid4().hex, **response.headers}
         length = response.length if response.file is not None else len(response.body)
