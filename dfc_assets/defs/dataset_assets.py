@@ -22,6 +22,14 @@ def _column_schema(columns: list[dict]) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=c["name"], type=c["type"]) for c in columns])
 
 
+def _web_seed_table(reports) -> str:
+    lines = ["| web seed | state | pieces checked |", "| --- | --- | --- |"]
+    for report in reports:
+        state = "verified" if report.ok else f"left out: {report.reason}"
+        lines.append(f"| {report.url} | {state} | {len(report.pieces_checked)} |")
+    return "\n".join(lines)
+
+
 def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
     partitions = dg.DynamicPartitionsDefinition(name=spec.partitions_name)
     common = dict(
@@ -97,6 +105,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
             "infohash_v2": built.infohash_v2 or "",
             "piece_size": built.piece_size,
             "web_seeds": dg.MetadataValue.json(list(built.web_seeds)),
+            "web_seed_verification": dg.MetadataValue.md(_web_seed_table(published.web_seed_reports)) if published.web_seed_reports else dg.MetadataValue.text("verified when first published"),
             "reused": published.reused,
         })
 

@@ -33,7 +33,15 @@ def dataset_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
         with publisher.open(context.log.info) as pub:
             return _result(verify.zenodo_file_matches_artifact(pub, spec, _partition(context)))
 
-    return [artifact_matches_manifest, zenodo_file_matches_artifact]
+    @dg.asset_check(
+        asset=dg.AssetKey([spec.key, "torrent"]), name="web_seeds_serve_the_torrent", blocking=True, partitions_def=partitions,
+        description="Before the STAC item and processed/ point at it: every web seed in the .torrent answers Range and its sampled pieces hash to the torrent's.",
+    )
+    def web_seeds_serve_the_torrent(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
+        with publisher.open(context.log.info) as pub:
+            return _result(verify.web_seeds_serve_the_torrent(pub, spec, _partition(context)))
+
+    return [artifact_matches_manifest, zenodo_file_matches_artifact, web_seeds_serve_the_torrent]
 
 
 def _partition(context: dg.AssetCheckExecutionContext) -> str:

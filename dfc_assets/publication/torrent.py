@@ -12,6 +12,7 @@ from dfc_assets.registry import DatasetSpec
 from dfc_assets.torrent.magnet import magnet_uri
 from dfc_assets.torrent.metainfo import TorrentInfo, build_torrent, read_torrent
 from dfc_assets.torrent.options import TorrentOptions
+from dfc_assets.torrent.webseeds import WebSeedReport, with_verified_web_seeds
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class PublishedTorrent:
     info: TorrentInfo
     magnet: str
     reused: bool
+    web_seed_reports: tuple[WebSeedReport, ...] = ()
 
 
 def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: str) -> TorrentOptions:
@@ -34,19 +36,20 @@ def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: 
     )
 
 
-def web_seeds(publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file_url: str) -> list[str]:
+def web_seeds(publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file_url: str) -> tuple[list[str], list[str]]:
+    """(ours, mirrors): Zenodo and our releases/ URL must serve the bytes; a failing community mirror is left out."""
     keys = publisher.keys(spec, version)
-    seeds = [zenodo_file_url, publisher.store.public_url(keys.artifact)]
-    seeds += [f"{base.rstrip('/')}/{keys.artifact}" for base in publisher.settings.mirror_base_urls]
-    return seeds
+    ours = [zenodo_file_url, publisher.store.public_url(keys.artifact)]
+    mirrors = [f"{base.rstrip('/')}/{keys.artifact}" for base in publisher.settings.mirror_base_urls]
+    return ours, mirrors
 
 
-def _published(publisher: Publisher, spec: DatasetSpec, version: str, data: bytes, *, reused: bool) -> PublishedTorrent:
+def _published(publisher: Publisher, spec: DatasetSpec, version: str, data: bytes, *, reused: bool, reports: tuple[WebSeedReport, ...] = ()) -> PublishedTorrent:
     keys = publisher.keys(spec, version)
     info = read_torrent(data)
     url = publisher.store.public_url(keys.torrent)
     magnet = magnet_uri(info, torrent_url=url, peer=publisher.settings.seeder_peer)  # type: ignore[arg-type]
-    return PublishedTorrent(keys.torrent, url, data, info, magnet, reused)
+    return PublishedTorrent(keys.torrent, url, data, info, magnet, reused, reports)
 
 
 def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent | None:
@@ -73,12 +76,19 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     workdir = publisher.work_dir(spec, version, "torrent")
     path = publisher.store.download(keys.artifact, workdir / keys.artifact_name)
     total = path.stat().st_size
-    torrent = build_torrent(
+    ours, mirrors = web_seeds(publisher, spec, version, zenodo_file.url)
+    built = build_torrent(
         path, name=keys.artifact_name, options=torrent_options(publisher, spec, version, record.doi),
-        web_seeds=web_seeds(publisher, spec, version, zenodo_file.url), progress=hashing_progress(publisher.log, label(spec, version)),
+        progress=hashing_progress(publisher.log, label(spec, version)),
     )
-    if torrent.md5 != zenodo_file.md5:
-        raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {torrent.md5}; not publishing a torrent over different bytes")
+    if built.md5 != zenodo_file.md5:
+        raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {built.md5}; not publishing a torrent over different bytes")
+    torrent, reports = with_verified_web_seeds(built, ours + mirrors)
+    for report in reports:
+        publisher.log(f"{label(spec, version)}: web seed {report.url}: {'verified' if report.ok else 'LEFT OUT: ' + str(report.reason)} (pieces checked {list(report.pieces_checked)})")
+    own = [r for r in reports if r.url in ours and not r.ok]
+    if own:
+        raise PublicationError(f"{label(spec, version)}: our own web seed does not serve the artifact, so no torrent is published: " + "; ".join(f"{r.url}: {r.reason}" for r in own))
     publisher.store.put_bytes(keys.torrent, torrent.data, if_absent=True)
     publisher.log(f"{label(spec, version)}: torrent {keys.torrent} ({total} bytes seeded, btih {torrent.infohash_v1}, btmh {torrent.infohash_v2})")
-    return _published(publisher, spec, version, torrent.data, reused=False)
+    return _published(publisher, spec, version, torrent.data, reused=False, reports=tuple(reports))

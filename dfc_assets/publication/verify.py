@@ -12,6 +12,7 @@ from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage.store import file_sha256
+from dfc_assets.torrent.webseeds import audit_web_seeds
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,19 @@ def zenodo_file_matches_artifact(publisher: Publisher, spec: DatasetSpec, versio
     expected = artifact.output["sha256"]
     return Fixity(actual == expected, f"Zenodo serves {size} bytes with sha256 {actual}; the artifact has {expected}",
                   {"url": zenodo_file.url, "zenodo_md5": zenodo_file.md5, "actual_sha256": actual, "expected_sha256": expected})
+
+
+def web_seeds_serve_the_torrent(publisher: Publisher, spec: DatasetSpec, version: str, *, full: bool = False) -> Fixity:
+    """Every web seed the published .torrent lists serves its bytes (sampled pieces, or all with ``full``)."""
+    keys = publisher.keys(spec, version)
+    try:
+        data = publisher.store.get_bytes(keys.torrent)
+    except KeyError:
+        return Fixity(False, f"{label(spec, version)}: no torrent under {keys.release_prefix}", {})
+    reports = audit_web_seeds(data, full=full)
+    failing = [r for r in reports if not r.ok]
+    details = {r.url: ("ok" if r.ok else r.reason) + f" (pieces checked {list(r.pieces_checked)}, failed {list(r.pieces_failed)})" for r in reports}
+    summary = f"{len(reports) - len(failing)} of {len(reports)} web seeds serve the torrent's pieces"
+    if failing:
+        summary += "; failing: " + "; ".join(f"{r.url}: {r.reason}" for r in failing)
+    return Fixity(not failing and bool(reports), summary, details)

@@ -33,6 +33,7 @@ def test_blocking_checks_guard_the_irreversible_steps():
     checks = {(key.asset_key.path[-1], key.name) for key in defs.resolve_asset_graph().asset_check_keys}
     assert ("parquet", "artifact_matches_manifest") in checks
     assert ("zenodo_record", "zenodo_file_matches_artifact") in checks
+    assert ("torrent", "web_seeds_serve_the_torrent") in checks
 
 
 def test_each_dataset_has_a_publishing_job():
