@@ -128,3 +128,23 @@ def test_not_a_zip(tmp_path):
     bad.write_bytes(b"<html>404</html>")
     with pytest.raises(TransformError, match="bad.zip: it is an HTML"):
         vector_zip_to_geoparquet(bad, tmp_path / "o.parquet")
+
+
+def _zip_folder(folder, zip_path):
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for member in sorted(folder.rglob("*")):
+            if member.is_file():
+                archive.write(member, member.relative_to(folder).as_posix())
+    return zip_path
+
+
+@pytest.mark.parametrize("driver, name", [("GML", "pr.gml"), ("OpenFileGDB", "pr.gdb"), ("GPKG", "pr.gpkg")])
+def test_other_formats_from_the_boundary_fixture(boundary_zip, tmp_path, driver, name):
+    frame = gpd.read_file(boundary_zip)
+    folder = tmp_path / "src"
+    folder.mkdir()
+    frame.to_file(folder / name, driver=driver, engine="pyogrio", layer="pr")
+    result = vector_zip_to_geoparquet(_zip_folder(folder, tmp_path / "src.zip"), tmp_path / "o.parquet", layer="pr")
+    back = gpd.read_parquet(result.path)
+    assert len(back) == 13 and back.crs.to_epsg() == 4326
+    assert sorted(back["pruid"]) == sorted(frame["PRUID"])
