@@ -3,6 +3,7 @@ web-seed and magnet downloads, and a seeder."""
 
 from .download import MagnetDownloadError, WebSeedDownloadError, download_from_web_seeds, download_magnet
 from .feed import FeedEntry, torrent_feed
+from .follow import choose_within_budget, parse_feed
 from .hashing import FileDigests, digest_file
 from .magnet import magnet_uri
 from .metainfo import BuiltTorrent, TorrentInfo, build_torrent, read_torrent, torrent_from_digests, with_web_seeds
@@ -23,10 +24,12 @@ __all__ = [
     "WebSeedReport",
     "audit_web_seeds",
     "build_torrent",
+    "choose_within_budget",
     "digest_file",
     "download_from_web_seeds",
     "download_magnet",
     "magnet_uri",
+    "parse_feed",
     "piece_size_for",
     "read_torrent",
     "torrent_feed",

@@ -63,3 +63,22 @@ def test_empty_feed_and_naive_dates():
     naive = FeedEntry("t", "u", 1, "ab" * 20, datetime(2025, 1, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
         torrent_feed([naive], title="t", link="l", description="d")
+
+
+def test_volunteer_reads_the_feed_back_and_chooses_within_a_budget(entries):
+    from dfc_assets.torrent.follow import choose_within_budget, parse_feed
+
+    xml = torrent_feed(entries, title="t", link="https://x/", description="d")
+    parsed = parse_feed(xml)
+    assert [(e.infohash, e.torrent_url, e.content_length, e.category) for e in parsed] == [
+        (e.infohash, e.torrent_url, e.content_length, e.category) for e in reversed(entries)
+    ]
+    assert parsed[0].published == entries[1].published
+    newest, older = parsed
+    assert choose_within_budget(parsed, 10**9) == [newest, older]
+    assert choose_within_budget(parsed, 10**9, latest_only=True) == [newest]
+    assert choose_within_budget(parsed, newest.content_length) == [newest]
+    assert choose_within_budget(parsed, newest.content_length - 1) == []
+    assert choose_within_budget(parsed, 10**9, categories=["other"]) == []
+    with pytest.raises(ValueError, match="not valid XML"):
+        parse_feed(b"<rss")
