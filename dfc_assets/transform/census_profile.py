@@ -39,6 +39,10 @@ _FIXED_TYPES = {"CENSUS_YEAR": pa.int16(), "CHARACTERISTIC_ID": pa.int32(), "TNR
 _MEASURE = re.compile(r"^C\d+_")
 
 
+def _where(dataset: str, zip_path: Path, member: str | None = None) -> str:
+    return f"{dataset} ({zip_path.name}{'!' + member if member else ''})"
+
+
 def census_column_type(name: str) -> pa.DataType:
     if name in _FIXED_TYPES:
         return _FIXED_TYPES[name]
@@ -57,7 +61,7 @@ def census_profile_to_parquet(
     log: Callable[[str], None] = lambda message: None,
 ) -> TransformResult:
     zip_path, out_path = Path(zip_path), Path(out_path)
-    label = f"{dataset} ({zip_path.name})"
+    label = _where(dataset, zip_path)
     with open_checked_zip(zip_path, where=label, limits=zip_limits) as archive:
         names_in_zip = archive.namelist()
         if members is None:
@@ -68,12 +72,12 @@ def census_profile_to_parquet(
                 raise TransformError(f"{label}: no member(s) {missing} in the zip (members: {names_in_zip[:10]})")
         if not chosen:
             raise TransformError(f"{label}: no data CSV (a .csv member with '_data' in its name) among {names_in_zip[:10]}")
-        headers = {member: read_header(archive, member, encoding, f"{label[:-1]}!{member})") for member in chosen}
+        headers = {member: read_header(archive, member, encoding, _where(dataset, zip_path, member)) for member in chosen}
         first_header = headers[chosen[0]]
         for member, header in headers.items():
             if header != first_header:
                 raise TransformError(
-                    f"{label[:-1]}!{member}): its header differs from {chosen[0]}'s "
+                    f"{_where(dataset, zip_path, member)}: its header differs from {chosen[0]}'s "
                     f"(only in one: {sorted(set(header) ^ set(first_header))[:10]})"
                 )
         names = unique_column_names(first_header, reserved=CENSUS_STANDARD_COLUMNS)
@@ -88,7 +92,7 @@ def census_profile_to_parquet(
             with RowGroupWriter(tmp_path, schema) as writer:
                 for member in chosen:
                     source = CsvMember(archive, member, names=names, column_types=column_types, encoding=encoding,
-                                       where=f"{label[:-1]}!{member})", ragged_rows=ragged_rows)
+                                       where=_where(dataset, zip_path, member), ragged_rows=ragged_rows)
                     previous = pa.array(sorted(seen_before), type=pa.string())
                     in_member: set[str] = set()
                     for batch in source.batches():
