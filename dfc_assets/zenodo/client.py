@@ -89,6 +89,7 @@ class ZenodoClient:
         max_retries: int = 5,
         upload_timeout: float = 3600.0,
         backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         base = base_url.rstrip("/")
         if base.endswith("/api"):
@@ -98,6 +99,7 @@ class ZenodoClient:
         self.base_url = base
         self.max_retries = max_retries
         self.backoff = backoff
+        self.sleep = sleep
         self.upload_timeout = httpx.Timeout(upload_timeout, connect=min(timeout, 30.0))
         self._http = httpx.Client(
             base_url=base,
@@ -162,7 +164,7 @@ class ZenodoClient:
                     raise ZenodoUncertainError(reason + "; it may have taken effect, read the state before retrying") from None
                 if attempt >= self.max_retries:
                     raise ZenodoError(f"{reason} (after {attempt + 1} attempts); check the base URL and the network") from None
-                time.sleep(self._wait(attempt))
+                self.sleep(self._wait(attempt))
                 attempt += 1
                 continue
             if response.status_code in expected:
@@ -170,11 +172,11 @@ class ZenodoClient:
             message, errors, body = _describe(response)
             status = response.status_code
             if status == 429 and attempt < self.max_retries:
-                time.sleep(self._rate_limit_wait(response))
+                self.sleep(self._rate_limit_wait(response))
                 attempt += 1
                 continue
             if status >= 500 and idempotent and attempt < self.max_retries:
-                time.sleep(self._wait(attempt))
+                self.sleep(self._wait(attempt))
                 attempt += 1
                 continue
             text = f"Zenodo {where} answered {status}: {message}"

@@ -164,7 +164,7 @@ class _Publication:
         except ZenodoUncertainError:
             self.log(f"{self.label}: create answered an error after it was sent; checking whether the draft exists")
             for wait in (1.0, 2.0, 4.0):
-                time.sleep(wait * self.client.backoff)
+                self.client.sleep(wait * self.client.backoff)
                 found = self.find_unjournaled(title)
                 if found is not None:
                     return found
@@ -245,7 +245,7 @@ class _Publication:
             deposition = self.client.get_deposition(draft_id)
             if _is_published(deposition):
                 return deposition
-            time.sleep(min(30.0, self.client.backoff * 2 ** attempt))
+            self.client.sleep(min(30.0, self.client.backoff * 2 ** attempt))
         raise PublishError(f"{self.label}: draft {draft_id} is still unpublished after {PUBLISH_ATTEMPTS} attempts; run again later")
 
     def run(self) -> PublishedRecord:

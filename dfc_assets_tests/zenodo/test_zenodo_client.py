@@ -18,12 +18,35 @@ def test_a_custom_user_agent_is_sent(client, emulator):
     assert DEFAULT_USER_AGENT.startswith("dfc_assets/") and "python-requests" not in DEFAULT_USER_AGENT
 
 
-def test_429_is_retried_after_retry_after(client, emulator):
-    emulator.faults.add("list", 429, retry_after=1)
-    started = time.monotonic()
-    assert client.list_depositions() == []
-    assert time.monotonic() - started >= 0.9  # it waited as told before asking again
+def test_429_is_retried_after_retry_after(emulator):
+    waits: list[float] = []
+    with ZenodoClient(emulator.base_url, TOKEN, backoff=0.01, sleep=waits.append) as client:
+        emulator.faults.add("list", 429, retry_after=7)
+        assert client.list_depositions() == []
+    assert waits == [7.0]  # it waited as told before asking again
     assert [r.status for r in emulator.requests if r.route == "list"] == [429, 200]
+
+
+def test_slow_answers_time_out_and_are_retried(emulator):
+    with ZenodoClient(emulator.base_url, TOKEN, timeout=0.3, backoff=0.01) as client:
+        emulator.faults.add("list", None, delay=1.0)
+        assert client.list_depositions() == []
+    assert [r.status for r in emulator.requests if r.route == "list"][-1] == 200
+
+
+def test_the_emulator_serves_requests_concurrently(client, emulator):
+    import threading
+
+    emulator.faults.add("list", None, delay=2.0)
+    slow_done = threading.Event()
+    slow = threading.Thread(target=lambda: (client.list_depositions(), slow_done.set()))
+    slow.start()
+    while emulator.faults.pending():  # taken: the slow request is being held
+        time.sleep(0.01)
+    with ZenodoClient(emulator.base_url, TOKEN) as other:
+        other.create_deposition({})
+    assert not slow_done.is_set()  # the quick request was answered while the slow one was still held
+    slow.join()
 
 
 def test_429_on_a_post_is_retried_too(client, emulator):
