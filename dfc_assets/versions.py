@@ -55,3 +55,21 @@ def version_from_timestamp(release_time: str) -> str:
     """'2025-06-11T08:30' -> '2025-06-11' (the release day is the version key)."""
     day = release_time.strip()[:10]
     return validate_version_key(day)
+
+
+def next_free_version(release: str, taken: Iterable[str]) -> str:
+    """``release`` if unused, else ``release.1``, ``release.2``...: a second release on the same day, or a rebuild."""
+    taken = set(taken)
+    validate_version_key(release)
+    if release not in taken:
+        return release
+    counter = 1
+    while f"{release}.{counter}" in taken:
+        counter += 1
+    return f"{release}.{counter}"
+
+
+def release_of(version: str) -> str:
+    """The upstream release a version key belongs to: '2022-02-09.2' -> '2022-02-09'; '2021' -> '2021'."""
+    head, _, tail = version.rpartition(".")
+    return head if head and tail.isdigit() and len(tail) < 4 else version

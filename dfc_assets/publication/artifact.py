@@ -54,7 +54,8 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
             cube_metadata = json.loads(metadata_files[0].read_text(encoding="utf-8")) if metadata_files else None
             result = statcan_table_to_parquet(zips[0], out_path, product_id=source.product_id, cube_metadata=cube_metadata, log=publisher.log)
         elif isinstance(source, StatcanBoundarySource):
-            result = vector_zip_to_geoparquet(archived[0][1], out_path, layer=source.layer, encoding=source.encoding, log=publisher.log)
+            _, layer, encoding = source.for_version(version)
+            result = vector_zip_to_geoparquet(archived[0][1], out_path, layer=layer, encoding=encoding, log=publisher.log)
         else:
             raise PublicationError(f"{label(spec, version)}: unsupported source kind {source.kind!r}")
     except PublicationError:
@@ -67,7 +68,7 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         sources=[SourceFileFacts(**{k: facts[k] for k in ("url", "file_name", "sha256", "size", "etag", "last_modified", "retrieved_at")}) for facts, _ in archived],
         result=result,
         code_version=code_version(),
-        configuration={"source": _source_config(spec), "transform_code_version": TRANSFORM_CODE_VERSION},
+        configuration={"source": _source_config(spec, version), "transform_code_version": TRANSFORM_CODE_VERSION},
     )
     if result.footprint is not None:
         manifest["output"]["footprint"] = result.footprint
@@ -77,7 +78,10 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
     return Artifact(keys.artifact, keys.manifest, json.loads(manifest_bytes(manifest)), reused=False)
 
 
-def _source_config(spec: DatasetSpec) -> dict:
-    from dataclasses import asdict
-
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(spec.source).items()}
+def _source_config(spec: DatasetSpec, version: str) -> dict:
+    """The source configuration that shaped this version (not the whole registry entry)."""
+    source = spec.source
+    if isinstance(source, StatcanTableSource):
+        return {"kind": source.kind, "product_id": source.product_id, "languages": list(source.languages)}
+    url, layer, encoding = source.for_version(version)
+    return {"kind": source.kind, "url": url or source.url, "layer": layer, "encoding": encoding}

@@ -19,7 +19,9 @@ from dfc_assets.registry.spec import (
     SourceSpec,
     StatcanBoundarySource,
     StatcanTableSource,
+    VintageSource,
 )
+from dfc_assets.versions import InvalidVersionKey, validate_version_key
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 ID_PATTERN = re.compile(r"^[a-z0-9][A-Za-z0-9._-]*$")
@@ -30,7 +32,7 @@ DATASET_FIELDS = {
 }
 SOURCE_FIELDS = {
     "statcan_table": {"kind", "product_id", "languages"},
-    "statcan_boundary": {"kind", "url", "vintage", "layer", "encoding"},
+    "statcan_boundary": {"kind", "url", "vintage", "layer", "encoding", "versions"},
 }
 
 
@@ -152,4 +154,27 @@ def _source(path: Path, dataset: str, entry: Any) -> SourceSpec:
         vintage=vintage,
         layer=fields.string("layer", required=False),
         encoding=fields.string("encoding", required=False),
+        versions=_vintages(path, dataset, entry.get("versions")),
     )
+
+
+def _vintages(path: Path, dataset: str, entry: Any) -> dict[str, VintageSource]:
+    if entry is None:
+        return {}
+    if not isinstance(entry, Mapping):
+        raise RegistryError(f"{path}: dataset {dataset!r}: field 'source.versions': expected a mapping of version key -> {{url, layer, encoding}}")
+    vintages = {}
+    for version, spec in entry.items():
+        prefix = f"source.versions.{version}."
+        try:
+            validate_version_key(str(version))
+        except InvalidVersionKey as error:
+            raise RegistryError(f"{path}: dataset {dataset!r}: field 'source.versions': {error}") from None
+        if not isinstance(spec, Mapping):
+            raise RegistryError(f"{path}: dataset {dataset!r}: field '{prefix[:-1]}': expected a mapping with 'url'")
+        fields = _Fields(path, dataset, spec, prefix)
+        fields.reject_unknown({"url", "layer", "encoding"})
+        vintages[str(version)] = VintageSource(
+            url=fields.string("url"), layer=fields.string("layer", required=False), encoding=fields.string("encoding", required=False)
+        )
+    return vintages

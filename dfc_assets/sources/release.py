@@ -16,7 +16,7 @@ from dfc_assets.registry import DatasetSpec, StatcanBoundarySource, StatcanTable
 from dfc_assets.settings import Settings
 from dfc_assets.sources.http_download import DownloadedFile, SourceError, download
 from dfc_assets.sources.statcan_wds import WdsClient
-from dfc_assets.versions import validate_version_key, version_from_timestamp
+from dfc_assets.versions import release_of, validate_version_key, version_from_timestamp
 
 CUBE_METADATA_SUFFIX = ".cube-metadata.json"
 
@@ -63,9 +63,13 @@ def fetch_release(
     log: Callable[[str], None] = lambda m: None,
 ) -> list[DownloadedFile]:
     """Download the files of ``version``; refuses when upstream has moved on (old versions come from archive/)."""
-    release = current_release(spec, settings, client)
     label = f"dataset {spec.key} version {version}"
-    if release.version != version:
+    if isinstance(spec.source, StatcanBoundarySource):
+        past_url, _, _ = spec.source.for_version(version)
+        if past_url is not None:
+            return [download(client, settings.expand(past_url), dest_dir, label=label, log=log)]
+    release = current_release(spec, settings, client)
+    if release_of(version) != release.version:
         raise SourceError(
             f"{label}: upstream now publishes version {release.version}; version {version} is not in archive/ "
             "and can no longer be downloaded (add it to the registry as a per-version source URL to backfill it)"

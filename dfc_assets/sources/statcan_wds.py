@@ -34,3 +34,11 @@ class WdsClient:
         except httpx.HTTPError as error:
             raise SourceError(f"WDS getFullTableDownloadCSV for table {product_id} failed: {error}") from None
         return self._success_object(response, f"getFullTableDownloadCSV for table {product_id}")
+
+    def changed_cubes(self, day: str) -> dict[str, str]:
+        """Tables released on ``day`` (YYYY-MM-DD, Eastern): product id -> releaseTime. One call covers every table."""
+        try:
+            response = self.client.get(f"{self.base_url}/getChangedCubeList/{day}")
+        except httpx.HTTPError as error:
+            raise SourceError(f"WDS getChangedCubeList/{day} failed: {error}") from None
+        return {str(entry["productId"]): entry.get("releaseTime", "") for entry in self._success_object(response, f"getChangedCubeList/{day}")}
