@@ -104,6 +104,7 @@ def main() -> None:
     with open(path, "rb") as src, open(quarter, "wb") as dst:  # in chunks: children inherit our peak RSS
         for _ in range(size // 4 // (1 << 20)):
             dst.write(src.read(1 << 20))
+    load_before = os.getloadavg()[0]
     results: dict[str, list[tuple[float, int]]] = {v: [] for v in VARIANTS}
     repo = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
@@ -119,6 +120,11 @@ def main() -> None:
 
     med = {v: statistics.median(s for s, _ in r) for v, r in results.items()}
     print(f"file {size / 2**20:.0f} MiB, pieces {args.piece_mib} MiB, {args.rounds} rounds, {os.cpu_count()} CPUs, warm cache")
+    print(
+        f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+        + ("  (machine busy: threaded variants lose their second core, ratios are not representative)"
+           if max(load_before, os.getloadavg()[0]) > 0.5 * (os.cpu_count() or 1) else "")
+    )
     print(f"{'variant':28} {'median s':>9} {'MB/s':>7} {'peak RSS MiB':>13}")
     for v in VARIANTS:
         rss = max(r for _, r in results[v]) / 1024
