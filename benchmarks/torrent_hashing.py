@@ -121,9 +121,9 @@ def main() -> None:
     med = {v: statistics.median(s for s, _ in r) for v, r in results.items()}
     print(f"file {size / 2**20:.0f} MiB, pieces {args.piece_mib} MiB, {args.rounds} rounds, {os.cpu_count()} CPUs, warm cache")
     print(
-        f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+        f"load average before the run {load_before:.2f}"
         + ("  (machine busy: threaded variants lose their second core, ratios are not representative)"
-           if max(load_before, os.getloadavg()[0]) > 0.5 * (os.cpu_count() or 1) else "")
+           if load_before > 0.5 * (os.cpu_count() or 1) else "")
     )
     print(f"{'variant':28} {'median s':>9} {'MB/s':>7} {'peak RSS MiB':>13}")
     for v in VARIANTS:
