@@ -4,7 +4,6 @@ Each session gets its own 127.0.0.N (a session that dials its own address bans i
 import hashlib
 import random
 import shutil
-import subprocess
 
 import pytest
 
