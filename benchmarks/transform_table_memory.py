@@ -120,7 +120,9 @@ def measure(kind: str, source: Path, out: Path) -> dict:
 
 def bench(name: str, zip_path: Path, csv_bytes: int, work: Path) -> None:
     csv_path = work / f"{name}.csv"
+    started = time.perf_counter()
     extract(zip_path, csv_path)
+    unzip_seconds = time.perf_counter() - started
     mb = csv_bytes / 1e6
     print(f"\n== {name}: {mb:,.0f} MB of CSV ({zip_path.stat().st_size / 1e6:,.0f} MB zipped)")
     results: dict[str, dict] = {}
@@ -135,7 +137,8 @@ def bench(name: str, zip_path: Path, csv_bytes: int, work: Path) -> None:
         print(f"{kind:13s} rows {figures['rows']:>12,}  {figures['seconds']:7.1f} s  {mb / figures['seconds']:7.1f} MB/s  "
               f"peak RSS {figures['peak_rss_mib']:7.0f} MiB  output {figures['size'] / 1e6:7.1f} MB")
     ours, duck = results["ours"], results["duckdb"]
-    print(f"throughput ours/duckdb = {duck['seconds'] / ours['seconds']:.2f}x (goal >= 1.0; ours also decompresses the zip)")
+    print(f"throughput ours/duckdb = {duck['seconds'] / ours['seconds']:.2f}x (goal >= 1.0; DuckDB reads the extracted CSV, ours the zip)")
+    print(f"throughput ours/(unzip + duckdb) = {(duck['seconds'] + unzip_seconds) / ours['seconds']:.2f}x (unzip {unzip_seconds:.1f} s)")
     print(f"peak RSS ours = {ours['peak_rss_mib']:.0f} MiB (goal <= 512), duckdb {duck['peak_rss_mib']:.0f} MiB, "
           f"pyarrow read_csv {results['pyarrow-read']['peak_rss_mib']:.0f} MiB")
     csv_path.unlink()

@@ -84,6 +84,8 @@ def build_manifest(
         output["bbox"] = list(result.bbox)
         output["crs"] = "EPSG:4326"
         output["geometry_types"] = list(result.geometry_types)
+    if result.footprint is not None:
+        output["footprint"] = result.footprint
     if result.reference_start is not None:
         output["reference_start"] = result.reference_start.isoformat()
     if result.reference_end is not None:

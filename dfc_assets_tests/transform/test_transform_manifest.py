@@ -56,3 +56,4 @@ def test_vector_manifest_has_bbox():
                              bbox=(-141.0, 41.7, -52.6, 82.5), footprint={"type": "Point", "coordinates": [0, 0]}, geometry_types=("Polygon",))
     output = build_manifest(dataset_id="d", version="1", sources=[], result=vector, code_version="c", configuration={})["output"]
     assert output["bbox"] == [-141.0, 41.7, -52.6, 82.5] and output["crs"] == "EPSG:4326" and output["geometry_types"] == ["Polygon"]
+    assert output["footprint"] == {"type": "Point", "coordinates": [0, 0]}
