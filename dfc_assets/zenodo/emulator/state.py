@@ -280,17 +280,26 @@ class EmulatorState:
         tmp = self.tmp_dir / name
         digest = hashlib.md5()
         size = 0
+        buffer = bytearray(chunk_size)
+        view = memoryview(buffer)
+        readinto = getattr(stream, "readinto", None)
         try:
-            with open(tmp, "wb") as out:
+            with open(tmp, "wb", buffering=0) as out:
                 while length is None or size < length:
-                    chunk = stream.read(chunk_size if length is None else min(chunk_size, length - size))
-                    if not chunk:
+                    want = chunk_size if length is None else min(chunk_size, length - size)
+                    if readinto is not None:
+                        got = readinto(view[:want])
+                    else:
+                        data = stream.read(want)
+                        got = len(data)
+                        view[:got] = data
+                    if not got:
                         break
                     if corrupt and size == 0:
-                        chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                        buffer[0] ^= 0xFF
+                    digest.update(view[:got])
+                    out.write(view[:got])
+                    size += got
                     if size > self.limits.max_file_size:
                         break
         except BaseException:
