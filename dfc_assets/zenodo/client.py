@@ -278,6 +278,15 @@ class ZenodoClient:
         )
         return response.json()
 
+    def community_exists(self, identifier: str) -> bool:
+        try:
+            self.request("GET", f"/api/communities/{quote(identifier, safe='')}")
+        except ZenodoError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
     # records ------------------------------------------------------------------------------
     def get_record(self, record_id: int | str) -> dict:
         return self.request("GET", f"/api/records/{record_id}").json()

@@ -311,4 +311,16 @@ def publish_version(
         log(f"{label}: already published as {done.doi} (journal)")
         return done
     publication.files = _local_files(label, files, log)
+    _check_communities(client, label, metadata)
     return publication.run()
+
+
+def _check_communities(client: ZenodoClient, label: str, metadata: dict) -> None:
+    """Zenodo swallows community inclusion errors at publish time, so check them before anything is created."""
+    for community in metadata.get("communities") or []:
+        identifier = community.get("identifier") if isinstance(community, dict) else None
+        if not identifier or not client.community_exists(identifier):
+            raise PublishError(
+                f"{label}: Zenodo community {identifier!r} does not exist at {client.base_url}; "
+                "create it (or fix the dataset's community) before publishing"
+            )

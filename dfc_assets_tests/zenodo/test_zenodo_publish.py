@@ -219,3 +219,47 @@ def test_progress_is_logged_and_the_token_never_is(client, emulator, journal, tm
     assert "10.5281/zenodo." in text
     assert TOKEN not in text
     assert TOKEN not in (tmp_path / "journal.json").read_text()
+
+
+def test_a_missing_community_fails_before_anything_is_created(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import PublishError
+
+    files = [make_file(tmp_path, "table.parquet", 1_000)]
+    with pytest.raises(PublishError, match="community 'no-such-community' does not exist"):
+        publish_version(client, dataset_id="test-table", version="1",
+                        metadata={**metadata(), "communities": [{"identifier": "no-such-community"}]},
+                        files=files, concept_recid=None, journal=journal)
+    assert count(emulator, "create") == 0 and count(emulator, "bucket_put") == 0
+    record = publish_version(client, dataset_id="test-table", version="1",
+                             metadata={**metadata(), "communities": [{"identifier": "dataforcanada"}]},
+                             files=files, concept_recid=None, journal=journal)
+    assert client.get_deposition(record.record_id)["metadata"]["communities"] == [{"identifier": "dataforcanada"}]
+
+
+def test_a_lost_journal_with_lagging_listings_still_resumes_a_new_version(client, emulator, tmp_path):
+    concept = publish(client, [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)], "1", FileJournal(tmp_path / "j1.json")).concept_recid
+    emulator.index_lag = 30.0  # searches see nothing written from now on
+    files = [make_file(tmp_path / "v2", "b.parquet", 8_000, 2)]
+
+    class DiesAtPublish(ZenodoClient):
+        def publish(self, deposition_id):
+            raise Crash("publish")
+
+    with DiesAtPublish(emulator.base_url, TOKEN, backoff=0.01) as dying, pytest.raises(Crash):
+        publish(dying, files, "2", MemoryJournal(), concept=concept)
+    record = publish(client, files, "2", MemoryJournal(), concept=concept)
+    # the RDM versions endpoint is consistent: the same draft came back
+    assert count(emulator, "record_versions_create", 201) == 2
+    assert record.record_id == int(concept) + 2
+    emulator.index_lag = 0
+    assert sorted(v["metadata"]["version"] for v in published_versions(client, concept)) == ["1", "2"]
+    assert open_drafts(client) == []
+
+
+def test_a_published_version_is_found_again_despite_lagging_listings(client, emulator, tmp_path):
+    files = [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)]
+    emulator.index_lag = 30.0
+    first = publish(client, files, "1", FileJournal(tmp_path / "j1.json"))
+    # the concept's latest version is read from the record itself, not from the lagging search
+    assert publish(client, files, "1", MemoryJournal(), concept=first.concept_recid) == first
+    assert count(emulator, "publish") == 1

@@ -19,7 +19,7 @@ ROUTES = frozenset({
     "files_list", "file_get", "file_delete", "file_post", "bucket_put", "bucket_get", "bucket_delete",
     "bucket_list", "record_get", "record_versions_list", "record_versions_create", "record_latest",
     "record_file_content", "draft_file_content", "public_file", "legacy_redirect", "record_html",
-    "file_sort", "file_rename",
+    "file_sort", "file_rename", "community_get",
 })
 
 FaultStatus = int | Literal["reset", "corrupt"] | None

@@ -8,6 +8,7 @@ import json
 import mimetypes
 import re
 import shlex
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
@@ -302,6 +303,15 @@ def _file_body(app: "ZenodoEmulator", request: "Request", entry: dict, *, ranges
     return Response(206, headers=headers, file=path, offset=first, length=last - first + 1)
 
 
+def get_community(app: "ZenodoEmulator", _: "Request", args: tuple[str, ...]) -> Response:
+    slug = args[0]
+    if slug not in app.communities:
+        raise ApiError.not_found()
+    body = {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"community:{slug}")), "slug": slug,
+            "metadata": {"title": slug}, "links": {"self": f"{app.site.api}/communities/{slug}"}}
+    return json_response(200, body)
+
+
 def record_html(app: "ZenodoEmulator", _: "Request", args: tuple[str, ...]) -> Response:
     with app.state.lock:
         record = app.state.resolve_published(args[0])
@@ -352,6 +362,7 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", f"/api/records/{_ID}/versions/latest", "record_latest", latest_record, auth=False),
     _r("GET", f"/api/records/{_ID}/files/{_KEY}/content", "record_file_content", record_file_content, auth=False),
     _r("GET", f"/api/records/{_ID}/draft/files/{_KEY}/content", "draft_file_content", draft_file_content),
+    _r("GET", f"/api/communities/{_KEY}", "community_get", get_community, auth=False),
     _r("GET HEAD", f"/records/{_ID}/files/{_KEY}", "public_file", public_file, auth=False),
     _r("GET HEAD", f"/records/{_ID}", "record_html", record_html, auth=False),
     _r("GET HEAD", f"/record/{_ID}(/.*)?", "legacy_redirect", legacy_redirect, auth=False),

@@ -28,6 +28,10 @@ COMMON_HEADERS = {
     "access-control-allow-origin": "*",
     "access-control-expose-headers": "Content-Type, ETag, Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset",
     "x-content-type-options": "nosniff",
+    "x-frame-options": "sameorigin",
+    "x-xss-protection": "1; mode=block",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "permissions-policy": "interest-cohort=()",
 }
 SERVER_ERROR = ("The server encountered an internal error and was unable to complete your request. "
                 "Either the server is overloaded or there is an error in the application.")
@@ -267,6 +271,7 @@ class ZenodoEmulator:
         guest_rate_limit: int = 133,
         enforce_download_rate_limit: bool = False,
         index_lag: float = 0.0,
+        communities: tuple[str, ...] = ("dataforcanada",),
     ) -> None:
         self.data_dir = Path(data_dir)
         self.token = token
@@ -276,6 +281,7 @@ class ZenodoEmulator:
         self.rate_limit = rate_limit
         self.guest_rate_limit = guest_rate_limit
         self.enforce_download_rate_limit = enforce_download_rate_limit
+        self.communities = set(communities)
         self.state = EmulatorState(self.data_dir, limits, index_lag)
         self.faults = FaultPlan()
         self.rate_limiter = RateLimiter()
