@@ -1,7 +1,7 @@
 """Bytes read over HTTP (loopback Range server) from a 100,000-row catalog by the DuckDB recipes.
 
 Queries: all versions of one dataset; the latest DOI of one dataset; the footer. Ours (sorted by dataset then
-version, zstd, small row groups) against, in the same run, the same items written by stac-geoparquet with its
+version, zstd, small row groups) against, in the same run, the same items written by stac-geoparquet (schema="FullFile") with its
 defaults (one row group, snappy) — the anchor — and the whole file size. Goal: all versions <= 256 KB.
 Run: python benchmarks/catalog_http_bytes.py [--datasets 2000] [--versions 50]
 """
@@ -51,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         ours = write_catalog(items, collections, folder / "ours.parquet")
-        parse_stac_items_to_parquet(link_versions(items), output_path=folder / "anchor.parquet")
+        parse_stac_items_to_parquet(link_versions(items), output_path=folder / "anchor.parquet", schema="FullFile")
         anchor_size = (folder / "anchor.parquet").stat().st_size
         server, log = counting_file_server(folder)
         server.start()
