@@ -1,4 +1,16 @@
-"""Zenodo: a crash-safe publishing client and a faithful local emulator of the deposit API."""
+"""Zenodo: a crash-safe publishing client and a faithful local emulator of the deposit API.
+
+Which Zenodo is reached is configuration only: a site root and a token.
+
+* zenodo.org: ``ZenodoClient("https://zenodo.org", token)``
+* sandbox: ``ZenodoClient("https://sandbox.zenodo.org", token)`` (its own account and token; DOIs 10.5072)
+* the emulator: ``ZenodoClient(emulator.base_url, token)``, or run
+  ``python -m dfc_assets.zenodo.emulator --port 8790 --data-dir DIR [--token T] [--sandbox]``
+
+The token needs the ``deposit:write`` and ``deposit:actions`` scopes; keep it in the
+environment (the pipeline reads ``DFC_ZENODO_TOKEN``), never in files or logs.
+``publish_version`` is the one call the pipeline makes; see ``publish.py``.
+"""
 
 from dfc_assets.zenodo.client import DEFAULT_USER_AGENT, ZenodoClient, ZenodoError, ZenodoUncertainError, file_md5
 from dfc_assets.zenodo.emulator import Fault, FaultPlan, Limits, ZenodoEmulator

@@ -263,3 +263,34 @@ def test_a_published_version_is_found_again_despite_lagging_listings(client, emu
     # the concept's latest version is read from the record itself, not from the lagging search
     assert publish(client, files, "1", MemoryJournal(), concept=first.concept_recid) == first
     assert count(emulator, "publish") == 1
+
+
+def test_a_foreign_open_draft_of_another_version_is_not_hijacked(client, emulator, tmp_path):
+    from dfc_assets.zenodo import PublishError
+
+    concept = publish(client, [make_file(tmp_path / "v1", "a.parquet", 4_000, 1)], "1", FileJournal(tmp_path / "j1.json")).concept_recid
+    draft = client.get_or_create_version_draft(int(client.get_record(concept)["id"]))
+    client.update_metadata(draft["id"], {**metadata(), "version": "someone-elses"})
+    with pytest.raises(PublishError, match="already has an open draft .* 'someone-elses'"):
+        publish(client, [make_file(tmp_path / "v2", "b.parquet", 1_000, 2)], "2", MemoryJournal(), concept=concept)
+    assert count(emulator, "bucket_put") == 1  # only version 1's upload
+
+
+def test_publish_sets_version_and_a_stable_publication_date(client, emulator, journal, tmp_path):
+    files = [make_file(tmp_path, "table.parquet", 1_000)]
+    given = {**metadata(), "version": "ignored", "publication_date": "1999-01-01", "doi": "10.1234/not-ours"}
+    record = publish_version(client, dataset_id="test-table", version="2025-06-11", metadata=given,
+                             files=files, concept_recid=None, journal=journal)
+    remote = client.get_deposition(record.record_id)["metadata"]
+    assert remote["version"] == "2025-06-11"
+    assert remote["publication_date"] == journal.load()["publication_date"] != "1999-01-01"
+    assert remote["doi"] == record.doi == f"10.5281/zenodo.{record.record_id}"
+
+
+def test_edit_drafts_keep_files_locked(client, emulator, journal, tmp_path):
+    record = publish(client, [make_file(tmp_path, "table.parquet", 1_000)], "1", journal)
+    edit = client.edit(record.record_id)
+    assert edit["state"] == "inprogress"
+    with pytest.raises(Exception) as raised:
+        client.upload_file(edit["links"]["bucket"], make_file(tmp_path / "x", "other.parquet", 10))
+    assert getattr(raised.value, "status", None) == 403
