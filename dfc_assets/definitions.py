@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dfc_assets.defs.audit import fixity_audit_job
+from dfc_assets.defs.automation import (
+    catalog_automation_sensor,
+    daily_source_check,
+    upstream_sensor,
+    weekly_catalog_rebuild,
+    weekly_fixity_audit,
+)
 from dfc_assets.defs.catalog_assets import catalog_assets
 from dfc_assets.defs.dataset_assets import dataset_assets
 from dfc_assets.defs.dataset_checks import dataset_checks
@@ -20,10 +28,13 @@ def build_definitions() -> dg.Definitions:
         assets += dataset_assets(spec)
         checks += dataset_checks(spec)
     assets += catalog_assets(specs)
+    publish_jobs = [dataset_job(spec) for spec in specs]
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[dataset_job(spec) for spec in specs] + [catalog_job()],
+        jobs=[*publish_jobs, catalog_job(), fixity_audit_job(specs)],
+        sensors=[upstream_sensor(specs, publish_jobs), daily_source_check(specs, publish_jobs), catalog_automation_sensor()],
+        schedules=[weekly_fixity_audit(), weekly_catalog_rebuild()],
         resources={"publisher": PublisherResource()},
     )
 

@@ -7,6 +7,7 @@ import dagster as dg
 
 from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.publication.catalog import build_catalog
+from dfc_assets.publication.feeds import build_feeds
 from dfc_assets.registry import DatasetSpec
 
 
@@ -17,6 +18,7 @@ def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
         deps=[dg.AssetKey([spec.key, "stac_item"]) for spec in specs],
         kinds={"stac", "geoparquet"},
         pool="stac_catalog",
+        automation_condition=dg.AutomationCondition.eager(),
         description="One STAC GeoParquet file of every published version and DOI (catalog/dfc-catalog.parquet), replaced atomically; an immutable copy per build under catalog/builds/.",
     )
     def stac_geoparquet(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
@@ -32,4 +34,24 @@ def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
             "items_per_dataset": dg.MetadataValue.json(catalog.items_per_dataset),
         })
 
-    return [stac_geoparquet]
+    @dg.asset(
+        key=["catalog", "torrent_feed"],
+        group_name="catalog",
+        deps=[dg.AssetKey([spec.key, "stac_item"]) for spec in specs],
+        kinds={"rss", "bittorrent"},
+        pool="stac_catalog",
+        automation_condition=dg.AutomationCondition.eager(),
+        description="RSS 2.0 torrent feeds (BEP 36 style) under feeds/: one per dataset and feeds/torrents.xml for all, so a qBittorrent RSS rule can follow new versions.",
+    )
+    def torrent_feed(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
+        with publisher.open(context.log.info) as pub:
+            feeds = build_feeds(pub, specs)
+            feed_url = pub.store.public_url(feeds.all_key)
+            dataset_urls = {key: pub.store.public_url(value) for key, value in feeds.dataset_keys.items()}
+        return dg.MaterializeResult(metadata={
+            "feed_url": dg.MetadataValue.url(feed_url),
+            "dataset_feeds": dg.MetadataValue.json(dataset_urls),
+            "torrents": feeds.entries,
+        })
+
+    return [stac_geoparquet, torrent_feed]

@@ -10,6 +10,7 @@ def publish_job_name(spec: DatasetSpec) -> str:
 
 
 CATALOG_JOB = "build_catalog"
+AUDIT_JOB = "fixity_audit"
 
 
 def dataset_job(spec: DatasetSpec):

@@ -34,6 +34,10 @@ class PublisherResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings()
 
+    def store(self) -> ObjectStore:
+        """The object store alone (sensors and schedules need no Zenodo token)."""
+        return object_store(self.settings())
+
     @contextmanager
     def open(self, log: Callable[[str], None]) -> Iterator[Publisher]:
         settings = self.settings()

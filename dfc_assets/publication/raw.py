@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, fetch_release
-from dfc_assets.storage.store import file_sha256
+from dfc_assets.storage.store import ObjectStore, file_sha256
+from dfc_assets.versions import sort_versions
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,12 @@ class RawArchive:
         return sum(f["size"] for f in self.files)
 
 
+RAW_INDEX_SUFFIX = ".raw.json"
+
+
 def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
     keys = publisher.keys(spec, version)
-    return keys.archive(f"{keys.stem}.raw.json")
+    return keys.archive(f"{keys.stem}{RAW_INDEX_SUFFIX}")
 
 
 def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive | None:
@@ -66,3 +71,13 @@ def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest
         local.append((facts, path))
     return local
 
+
+
+def latest_source_sha256(store: ObjectStore, spec: DatasetSpec) -> str | None:
+    """sha256 of the main upstream file of the newest archived version (what change detection compares against)."""
+    indexes = {info.key.split("/")[2]: info.key for info in store.list(f"archive/{spec.id}/") if info.key.endswith(RAW_INDEX_SUFFIX)}
+    if not indexes:
+        return None
+    newest = sort_versions(indexes)[-1]
+    files = json.loads(store.get_bytes(indexes[newest]))["files"]
+    return files[0]["sha256"] if files else None

@@ -27,6 +27,7 @@ WDS_PREFIX = "/t1/wds/rest/"
 _LANG_SUFFIX = {"en": "eng", "fr": "fra"}
 SAMPLE_TABLE = "33100036"
 BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
+PAST_BOUNDARY_PATHS = {2016: "boundaries/lpr_000b16a_e_synthetic.zip", 2011: "boundaries/gpr_000b11a_e_synthetic.zip"}
 
 
 class SampleSourceHandler(FileServingHandler):
@@ -143,3 +144,7 @@ def seed_sources(sources_root: Path) -> None:
     metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
     install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")
     install_boundary_fixture(sources_root)
+    for vintage, path in PAST_BOUNDARY_PATHS.items():
+        target = sources_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_synthetic_boundary_zip(target, vintage=vintage)

@@ -1,0 +1,72 @@
+"""The upstream sensor, evaluated in process against the real local services."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.registry import load_registry
+from dfc_assets.services.sample_sources import install_statcan_table, sample_table_dir
+
+SPECS = {spec.key: spec for spec in load_registry()}
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
+
+    with LocalServices(tmp_path) as urls:
+        monkeypatch.setenv("DFC_SERVICES_FILE", str(tmp_path / SERVICES_FILE))
+        from dfc_assets.definitions import build_definitions
+
+        defs = build_definitions()
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield defs, instance, urls
+
+
+def tick(defs, instance, cursor=None, name="dfc_upstream_changes"):
+    sensor = defs.resolve_sensor_def(name)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs, resources={"publisher": PublisherResource()})
+    return sensor(context)  # the daemon applies dynamic_partitions_requests before it checks run requests
+
+
+def test_the_sensor_adds_each_new_version_and_requests_its_run_in_the_same_tick(fresh):
+    defs, instance, urls = fresh
+    first = tick(defs, instance)
+    requested = {(r.job_name, r.partition_key, r.run_key) for r in first.run_requests}
+    assert requested == {
+        ("publish__statcan_table_33100036", "2025-06-11", "statcan_table_33100036:2025-06-11"),
+        ("publish__fixture_provinces_territories", "2022-02-09", "fixture_provinces_territories:2022-02-09"),
+    }
+    added = {(r.partitions_def_name, tuple(r.partition_keys)) for r in first.dynamic_partitions_requests}
+    assert ("dfc__statcan_table_33100036__versions", ("2025-06-11",)) in added
+    for request in first.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+
+    second = tick(defs, instance, cursor=first.cursor)
+    assert not second.run_requests and "304 Not Modified" in second.skip_reason.skip_message
+
+    today = datetime.now(ZoneInfo("America/Toronto")).strftime("%Y-%m-%d")  # WDS lists today's releases in Eastern days
+    metadata = json.loads((sample_table_dir() / "33100036.json").read_text())
+    install_statcan_table(Path(urls.sources_root), metadata={**metadata, "releaseTime": f"{today}T08:30"}, csv_zip=sample_table_dir() / "33100036-eng.zip")
+    third = tick(defs, instance, cursor=second.cursor)
+    assert [(r.partition_key, r.run_key) for r in third.run_requests] == [(today, f"statcan_table_33100036:{today}")]
+
+
+def test_sensors_and_schedules_exist_stopped_unless_automation_is_on(fresh, monkeypatch):
+    defs, _, _ = fresh
+    for name in ("dfc_upstream_changes", "dfc_daily_source_check", "dfc_catalog_follows_items"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.STOPPED
+    monkeypatch.setenv("DFC_AUTOMATION", "on")
+    from dfc_assets.definitions import build_definitions
+
+    production = build_definitions()
+    assert production.resolve_sensor_def("dfc_upstream_changes").default_status == dg.DefaultSensorStatus.RUNNING
+    assert production.resolve_schedule_def("dfc_weekly_fixity_audit").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert production.resolve_schedule_def("dfc_weekly_catalog_rebuild").execution_timezone == "America/Toronto"
