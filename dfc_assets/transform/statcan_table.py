@@ -93,6 +93,19 @@ class _ReferencePeriods:
         return pc.take(starts, encoded.indices), pc.take(ends, encoded.indices)
 
 
+def dimension_columns_missing(cube_metadata: dict, header: list[str]) -> list[str]:
+    """Dimensions of getCubeMetadata (other than geography, which is GEO/DGUID) absent from the header."""
+    present = {name.casefold() for name in header}
+    missing = []
+    for dimension in cube_metadata.get("dimension") or []:
+        names = {str(dimension.get(key, "")).casefold() for key in ("dimensionNameEn", "dimensionNameFr")}
+        if names & {"geography", "géographie"}:
+            continue
+        if not names & present:
+            missing.append(str(dimension.get("dimensionNameEn") or dimension.get("dimensionNameFr")))
+    return missing
+
+
 def _output_schema(read_schema: pa.Schema) -> pa.Schema:
     fields = []
     for field in read_schema:
@@ -143,6 +156,9 @@ def statcan_table_to_parquet(
             log(f"{where}: renamed duplicate headers " + ", ".join(f"{old!r} -> {new!r}" for old, new in renamed))
         if missing := [name for name in REQUIRED_COLUMNS if name not in names]:
             raise TransformError(f"{where}: line 1 (the header) lacks {', '.join(missing)}; header is {header}")
+        if cube_metadata is not None and (absent := dimension_columns_missing(cube_metadata, header)):
+            # Logged, not refused: the names in the metadata and the CSV can differ cosmetically.
+            log(f"{where}: warning: line 1 (the header) has no column for the dimension(s) {absent} that getCubeMetadata lists")
         periods = _ReferencePeriods(fiscal_year_start_month)
         source = CsvMember(
             archive, member, names=names, encoding=encoding, where=where, ragged_rows=ragged_rows,

@@ -230,3 +230,15 @@ def test_metadata_for_another_product(make_wds_zip, tmp_path):
 
 def test_bad_product_id(make_wds_zip, tmp_path):
     assert "8 digits" in _error(make_wds_zip([wds_row("2020")]), tmp_path, product_id="33-10-0036")
+
+
+def test_metadata_dimensions_missing_from_header_are_warned(make_wds_zip, tmp_path):
+    metadata = {"productId": PID, "dimension": [{"dimensionNameEn": "Geography", "dimensionNameFr": "Géographie"},
+                                                 {"dimensionNameEn": "Type of currency", "dimensionNameFr": "Genre de monnaie"}]}
+    messages: list[str] = []
+    statcan_table_to_parquet(make_wds_zip([wds_row("2020")]), tmp_path / "a.parquet", product_id=PID, cube_metadata=metadata, log=messages.append)
+    assert any("warning" in m and "['Type of currency']" in m for m in messages)
+    metadata["dimension"][1] = {"dimensionNameEn": "Type of thing", "dimensionNameFr": "Genre de chose"}
+    messages.clear()
+    statcan_table_to_parquet(make_wds_zip([wds_row("2020")], name="ok.zip"), tmp_path / "o.parquet", product_id=PID, cube_metadata=metadata, log=messages.append)
+    assert not any("warning" in m for m in messages)
