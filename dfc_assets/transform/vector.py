@@ -13,7 +13,8 @@
   ``TransformResult.counts``.
 - Attribute names normalised by ``column_names.normalised_attribute_names`` (lower case
   ASCII identifiers; ``DGUID`` -> ``dguid``) unless ``normalise_names=False``; the
-  geometry column is ``geometry``.
+  geometry column is ``geometry``; attributes named ``geometry`` or ``bbox`` get the suffix
+  ``_attribute``.
 - Written by geopandas as GeoParquet 1.1 (``schema_version="1.1.0"``) with a ``bbox``
   covering column, zstd, source row order, no index, fixed settings: the same zip gives
   the same bytes.
@@ -42,6 +43,7 @@ DATASET_SUFFIXES = (".shp", ".gpkg", ".gml", ".geojson", ".fgb")
 ZSTD_LEVEL = 6
 ROW_GROUP_ROWS = 65_536
 FOOTPRINT_MAX_POINTS = 256
+RESERVED_COLUMNS = ("geometry", "bbox")
 
 InvalidGeometries = Literal["repair", "reject", "keep"]
 
@@ -147,12 +149,11 @@ def vector_zip_to_geoparquet(
     frame = frame.to_crs(OUTPUT_CRS)
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
-    if normalise_names:
-        attributes = [name for name in frame.columns if name != "geometry"]
-        renamed = normalised_attribute_names(attributes, reserved=())
-        if "geometry" in renamed:
-            renamed = [name if name != "geometry" else "geometry_attribute" for name in renamed]
-        frame = frame.rename(columns=dict(zip(attributes, renamed)))
+    attributes = [name for name in frame.columns if name != "geometry"]
+    renamed = normalised_attribute_names(attributes) if normalise_names else list(attributes)
+    # "geometry" and the covering column "bbox" belong to GeoParquet; attributes so named step aside.
+    renamed = [f"{name}_attribute" if name.lower() in RESERVED_COLUMNS else name for name in renamed]
+    frame = frame.rename(columns=dict(zip(attributes, renamed)))
     frame = frame.reset_index(drop=True)
 
     geometry_types = tuple(sorted(set(frame.geometry.geom_type.dropna())))

@@ -148,3 +148,13 @@ def test_other_formats_from_the_boundary_fixture(boundary_zip, tmp_path, driver,
     back = gpd.read_parquet(result.path)
     assert len(back) == 13 and back.crs.to_epsg() == 4326
     assert sorted(back["pruid"]) == sorted(frame["PRUID"])
+
+
+@pytest.mark.parametrize("normalise", [True, False])
+def test_attribute_named_bbox_does_not_clash_with_the_covering(tmp_path, normalise):
+    frame = gpd.GeoDataFrame({"BBOX": ["x"], "Nom (fr)": ["é"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    result = vector_zip_to_geoparquet(_zip_frame(frame, tmp_path), tmp_path / "o.parquet", normalise_names=normalise)
+    names = [name for name, _ in result.columns]
+    assert names.count("bbox") == 1 and names[-1] == "bbox"
+    expected = ["bbox_attribute", "nom_fr"] if normalise else ["BBOX_attribute", "Nom (fr)"]
+    assert names[:2] == expected
