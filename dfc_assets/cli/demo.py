@@ -3,40 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import tempfile
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import dagster as dg
 import httpx
+import pyarrow.parquet as pq
 
-from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
+from dfc_assets.cli.embedded import Embedded, embedded
 from dfc_assets.defs.resources import USER_AGENT, object_store
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec, load_registry
-from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
-from dfc_assets.settings import Settings, load_settings
+from dfc_assets.settings import Settings
 from dfc_assets.sources import current_release
 from dfc_assets.storage import CATALOG, VersionKeys
 from dfc_assets.torrent.download import download_from_web_seeds
 from dfc_assets.versions import sort_versions
-
-DAGSTER_YAML = """\
-telemetry:
-  enabled: false
-nux:
-  enabled: false
-"""
-
-
-class DemoFailed(RuntimeError):
-    pass
-
 
 @dataclass
 class DemoReport:
@@ -49,40 +33,21 @@ class DemoReport:
         return {"catalog_path": self.catalog_path, "catalog_rows": self.catalog_rows, "versions": self.versions, "failures": self.failures}
 
 
-def prepare_dagster_home(workdir: Path) -> Path:
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
-    return home
-
-
-def publish_current_versions(defs: dg.Definitions, instance: dg.DagsterInstance, specs: list[DatasetSpec], settings: Settings, say: Callable[[str], None]) -> list[str]:
+def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Callable[[str], None]) -> list[str]:
     """Add each dataset's current upstream version as a partition and run its publishing job; returns failures."""
     failures = []
     with httpx.Client(timeout=60, headers={"User-Agent": USER_AGENT}) as client:
         for spec in specs:
             try:
-                release = current_release(spec, settings, client)
+                release = current_release(spec, run.settings, client)
             except Exception as error:  # one failing source never stops the others
                 failures.append(f"{spec.key}: {error}")
                 continue
-            instance.add_dynamic_partitions(spec.partitions_name, [release.version])
             say(f"publishing {spec.key} version {release.version} ...")
-            result = defs.resolve_job_def(publish_job_name(spec)).execute_in_process(
-                partition_key=release.version, instance=instance, raise_on_error=False
-            )
-            if not result.success:
-                failures.append(f"{spec.key} version {release.version}: run {result.run_id} failed: {_first_failure(result)}")
+            failure = run.publish(spec, release.version)
+            if failure:
+                failures.append(failure)
     return failures
-
-
-def _first_failure(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_failure and event.step_failure_data and event.step_failure_data.error:
-            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[-1]}"
-    return "see the run's log"
 
 
 def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
@@ -103,9 +68,6 @@ def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, 
                 failures.append(f"{spec.key} version {version}: not fully published")
                 continue
             target = scratch / "downloads" / spec.key / version
-            torrent_path = scratch / "torrents" / f"{keys.stem}.torrent"
-            torrent_path.parent.mkdir(parents=True, exist_ok=True)
-            torrent_path.write_bytes(torrent.data)
             try:
                 downloaded = download_from_web_seeds(torrent.data, target, timeout=180)
                 digest = hashlib.sha256(downloaded.read_bytes()).hexdigest()
@@ -126,31 +88,14 @@ def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, 
 
 
 def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport:
-    workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        if running_services(workdir) is None:
-            services = stack.enter_context(LocalServices(workdir))
-            say(f"started local services: store {services.store_url}, Zenodo {services.zenodo_url}, sources {services.sources_url}")
-        else:
-            say(f"using the local services already running for {workdir}")
-        os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
-        os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
-        settings = load_settings()
-        specs = list(load_registry())
-        from dfc_assets.definitions import build_definitions
-
-        defs = build_definitions()
-        instance = stack.enter_context(dg.DagsterInstance.get())
-        failures = publish_current_versions(defs, instance, specs, settings, say)
-        catalog_run = defs.resolve_job_def(CATALOG_JOB).execute_in_process(instance=instance, raise_on_error=False)
-        if not catalog_run.success:
-            failures.append(f"catalog: run {catalog_run.run_id} failed: {_first_failure(catalog_run)}")
-        scratch = Path(tempfile.mkdtemp(prefix="dfc-demo-"))
-        stack.callback(shutil.rmtree, scratch, True)
-        rows, torrent_failures = check_torrents(settings, specs, scratch, say)
-        import pyarrow.parquet as pq
-
-        catalog_path = Path(settings.local_store_root or "") / CATALOG
+    specs = list(load_registry())
+    with embedded(workdir, say) as run:
+        failures = publish_current_versions(run, specs, say)
+        failure = run.build_catalog()
+        if failure:
+            failures.append(failure)
+        with tempfile.TemporaryDirectory(prefix="dfc-demo-") as scratch:
+            rows, torrent_failures = check_torrents(run.settings, specs, Path(scratch), say)
+        catalog_path = Path(run.settings.local_store_root or "") / CATALOG
         catalog_rows = pq.read_metadata(catalog_path).num_rows if catalog_path.exists() else 0
         return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures)

@@ -48,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     """Local services plus `dagster dev` on the same configuration: the UI publishes against them."""
-    from dfc_assets.cli.demo import prepare_dagster_home
+    from dfc_assets.cli.embedded import prepare_dagster_home
     from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 
     workdir = Path(args.workdir).resolve()
@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(run=_dev)
+
+    from dfc_assets.cli.backfill import register as register_backfill
+
+    register_backfill(commands, DEFAULT_WORKDIR)
 
     args = parser.parse_args(argv)
     return args.run(args)

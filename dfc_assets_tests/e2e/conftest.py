@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dfc_assets.cli.demo import prepare_dagster_home
+from dfc_assets.cli.embedded import prepare_dagster_home
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 
 

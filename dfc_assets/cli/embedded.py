@@ -1,0 +1,76 @@
+"""Runs on the embedded default, in this process: local services, a Dagster instance in DIR, the definitions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
+from dfc_assets.registry import DatasetSpec
+from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
+from dfc_assets.settings import Settings, load_settings
+
+LOCAL_DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(workdir: Path) -> Path:
+    home = Path(workdir) / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(LOCAL_DAGSTER_YAML, encoding="utf-8")
+    return home
+
+
+@dataclass
+class Embedded:
+    workdir: Path
+    settings: Settings
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+
+    def publish(self, spec: DatasetSpec, version: str) -> str | None:
+        """Run the dataset's publishing job for one version; the failure, if any."""
+        self.instance.add_dynamic_partitions(spec.partitions_name, [version])
+        result = self.defs.resolve_job_def(publish_job_name(spec)).execute_in_process(partition_key=version, instance=self.instance, raise_on_error=False)
+        return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
+
+    def build_catalog(self) -> str | None:
+        result = self.defs.resolve_job_def(CATALOG_JOB).execute_in_process(instance=self.instance, raise_on_error=False)
+        return None if result.success else f"catalog: run {result.run_id} failed: {first_failure(result)}"
+
+
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[-1]}"
+    return "see the run's log"
+
+
+@contextmanager
+def embedded(workdir: Path, say: Callable[[str], None] = print) -> Iterator[Embedded]:
+    """Use the services already running for ``workdir`` or start them for the duration."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if running_services(workdir) is None:
+            urls = stack.enter_context(LocalServices(workdir))
+            say(f"started local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}")
+        else:
+            say(f"using the local services already running for {workdir}")
+        os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
+        os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
+        from dfc_assets.definitions import build_definitions
+
+        instance = stack.enter_context(dg.DagsterInstance.get())
+        yield Embedded(workdir, load_settings(), build_definitions(), instance)
