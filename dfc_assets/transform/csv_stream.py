@@ -28,7 +28,7 @@ from dfc_assets.transform.zip_safety import STREAM_ERRORS, read_error
 
 CSV_BLOCK_BYTES = 1024 * 1024
 ROW_GROUP_ROWS = 262_144
-ZSTD_LEVEL = 6
+ZSTD_LEVEL = 3  # zstd default, as DuckDB; 6 saves ~3% size for ~25% more write CPU
 PARQUET_WRITER_OPTIONS = dict(compression="zstd", compression_level=ZSTD_LEVEL, version="2.6", write_statistics=True, data_page_version="1.0")
 MAX_HEADER_BYTES = 1024 * 1024
 

@@ -79,13 +79,13 @@ class _ReferencePeriods:
         return None
 
     def columns(self, ref_date: pa.Array) -> tuple[pa.Array, pa.Array]:
-        if len(ref_date) and pc.all(pc.equal(pc.binary_length(ref_date), 10)).as_py():
-            # Daily tables: every row a different day, so parse in Arrow rather than per distinct value.
+        if len(ref_date) and len(ref_date[0].as_py()) == 10:
+            # Daily tables: every row a different day, so parse in Arrow (strict ISO dates) rather than per value.
             try:
-                days = pc.cast(pc.strptime(ref_date, format="%Y-%m-%d", unit="s"), pa.date32())
+                days = pc.cast(ref_date, pa.date32())
                 return days, days
             except pa.ArrowInvalid:
-                pass  # the per-value path below names the offending value
+                pass  # mixed forms or a bad value: the per-value path below handles or names it
         encoded = pc.dictionary_encode(ref_date)
         periods = [self.period(text) for text in encoded.dictionary.to_pylist()]
         starts = pa.array([p[0] for p in periods], type=pa.date32())
