@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dfc_assets.catalog.collection import DatasetFacts, build_collection
+from dfc_assets.catalog.file_checks import CatalogFileError, verify_catalog_file
 from dfc_assets.catalog.geoparquet import CatalogFile, write_catalog
+from dfc_assets.catalog.stac_json import write_stac_json
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.context import PublicationError, Publisher
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, processed_artifact
+from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, STAC_JSON_PREFIX, processed_artifact
 from dfc_assets.storage.keys import STAC_ITEM_SUFFIX
 
 
@@ -51,8 +53,15 @@ def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> Publish
     out = publisher.scratch / "catalog" / "dfc-catalog.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     written = write_catalog(items, collections, out)
+    try:
+        verify_catalog_file(written.path)
+    except CatalogFileError as error:
+        raise PublicationError(f"catalog: the rebuilt file does not validate, so {CATALOG} stays as it was: {error}") from error
     build_key = f"{CATALOG_BUILDS_PREFIX}dfc-catalog-{written.sha256[:16]}.parquet"
     publisher.store.put_file(build_key, written.path, if_absent=True)
+    stac_dir = publisher.scratch / "catalog" / "stac"
+    for path in write_stac_json(items, collections, stac_dir, geoparquet_url=publisher.store.public_url(CATALOG)):
+        publisher.store.put_file(STAC_JSON_PREFIX + path.relative_to(stac_dir).as_posix(), path)
     publisher.store.copy(build_key, CATALOG)
     publisher.log(f"catalog: {written.rows} items from {len(collections)} datasets written to {CATALOG} (build {build_key})")
     return PublishedCatalog(CATALOG, build_key, publisher.store.public_url(CATALOG), written, counts)

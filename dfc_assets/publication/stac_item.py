@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
+import shapely.geometry
+
 from dfc_assets.catalog.item import VersionFacts, build_item
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.artifact import load_artifact
@@ -47,8 +49,8 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
     if missing:
         raise PublicationError(f"{label(spec, version)}: cannot describe a version that is not fully published; missing {', '.join(missing)}")
     output = artifact.output
-    bbox = tuple(output.get("bbox") or CANADA_BBOX)
-    footprint = output.get("footprint") or _bbox_polygon(bbox)
+    footprint = output.get("footprint") or _bbox_polygon(tuple(output.get("bbox") or CANADA_BBOX))
+    bbox = tuple(shapely.geometry.shape(footprint).bounds)  # an item's bbox must contain its geometry
     zenodo_file = next(f for f in record.files if f.key == keys.artifact_name)
     sources = artifact.manifest.get("sources", [])
     published_at = max((s.get("retrieved_at") or "" for s in sources), default="") or artifact.manifest.get("built_at")

@@ -76,6 +76,7 @@ def processed_pointer(dataset_id: str) -> str:
 
 CATALOG = "catalog/dfc-catalog.parquet"
 CATALOG_BUILDS_PREFIX = "catalog/builds/"
+STAC_JSON_PREFIX = "catalog/stac/"
 TORRENT_FEED = "feeds/torrents.xml"
 
 
