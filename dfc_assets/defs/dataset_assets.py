@@ -41,8 +41,9 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
         backfill_policy=dg.BackfillPolicy.multi_run(1),
     )
     title = spec.title.en + (f" / {spec.title.fr}" if spec.title.fr else "")
+    about = f"\n\n{spec.description.en}" + (f"\n\n*{spec.title.fr}* — {spec.description.fr}" if spec.description.fr else "")
 
-    @dg.asset(name="raw", description=f"Upstream files of {title}, archived under archive/ with sha256.", kinds={"http", "s3"}, **common)
+    @dg.asset(name="raw", description=f"Upstream files of {title}, archived under archive/ with sha256." + about, kinds={"http", "s3"}, **common)
     def raw(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
         with publisher.open(context.log.info) as pub:
             archive = raw_step.archive_raw(pub, spec, context.partition_key)
@@ -54,7 +55,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name="parquet", deps=[raw.key], code_version=TRANSFORM_CODE_VERSION, kinds={"parquet", "s3"},
-        description=f"{title}: the deterministic {'GeoParquet' if spec.is_geospatial else 'Parquet'} artifact under releases/ and its build manifest.",
+        description=f"{title}: the deterministic {'GeoParquet' if spec.is_geospatial else 'Parquet'} artifact under releases/ and its build manifest." + about,
         **common,
     )
     def parquet(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
@@ -62,6 +63,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
             artifact = artifact_step.build_artifact(pub, spec, context.partition_key)
             release_url = pub.store.public_url(artifact.key)
             manifest_url = pub.store.public_url(artifact.manifest_key)
+            footprint_url = pub.store.public_url(pub.keys(spec, context.partition_key).footprint_png)
         output = artifact.output
         return dg.MaterializeResult(metadata={
             "dagster/row_count": int(output["rows"]),
@@ -70,12 +72,13 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
             "sha256": output["sha256"],
             "release_url": dg.MetadataValue.url(release_url),
             "manifest_url": dg.MetadataValue.url(manifest_url),
+            "footprint": dg.MetadataValue.md(f"![Footprint of {spec.key} {context.partition_key}]({footprint_url})"),
             "reused": artifact.reused,
         })
 
     @dg.asset(
         name="zenodo_record", deps=[parquet.key], kinds={"zenodo"}, pool="zenodo_api",
-        description=f"{title}: the version published on Zenodo with its own DOI, under the dataset's concept DOI.",
+        description=f"{title}: the version published on Zenodo with its own DOI, under the dataset's concept DOI." + about,
         **common,
     )
     def zenodo_record(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
@@ -91,7 +94,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name="torrent", deps=[zenodo_record.key], kinds={"bittorrent"},
-        description=f"{title}: a single-file torrent web-seeded by Zenodo and releases/, and its magnet URI.",
+        description=f"{title}: a single-file torrent web-seeded by Zenodo and releases/, and its magnet URI." + about,
         **common,
     )
     def torrent(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
@@ -111,7 +114,7 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         name="stac_item", deps=[torrent.key], kinds={"stac"}, pool="dfc_latest",
-        description=f"{title}: the STAC item of the version; moves processed/ forward to it once fully published.",
+        description=f"{title}: the STAC item of the version; moves processed/ forward to it once fully published." + about,
         **common,
     )
     def stac_item(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:

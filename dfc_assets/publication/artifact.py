@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dfc_assets.code_version import TRANSFORM_CODE_VERSION, code_version
 from dfc_assets.publication.context import PublicationError, Publisher, label
+from dfc_assets.publication.footprint_png import canada_polygon, footprint_png
 from dfc_assets.publication.raw import download_archive
 from dfc_assets.registry import DatasetSpec, StatcanBoundarySource, StatcanTableSource
 from dfc_assets.sources import CUBE_METADATA_SUFFIX
@@ -74,6 +75,7 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         manifest["output"]["footprint"] = result.footprint
     publisher.store.put_file(keys.artifact, out_path, if_absent=True)
     publisher.store.put_bytes(keys.manifest, manifest_bytes(manifest), if_absent=True)
+    publisher.store.put_bytes(keys.footprint_png, footprint_png(manifest["output"].get("footprint") or canada_polygon()), if_absent=True)
     publisher.log(f"{label(spec, version)}: wrote {keys.artifact} ({result.rows} rows, {result.size} bytes, sha256 {result.sha256})")
     return Artifact(keys.artifact, keys.manifest, json.loads(manifest_bytes(manifest)), reused=False)
 

@@ -13,24 +13,17 @@ from dfc_assets.catalog.item import VersionFacts, build_item
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.artifact import load_artifact
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.footprint_png import CANADA_BBOX, canada_polygon
 from dfc_assets.publication.latest import promote_latest
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
-
-CANADA_BBOX = (-141.01, 41.68, -52.62, 83.11)
-
 
 @dataclass(frozen=True)
 class PublishedItem:
     key: str
     item: dict
     latest_moved: bool
-
-
-def _bbox_polygon(bbox: tuple[float, float, float, float]) -> dict:
-    west, south, east, north = bbox
-    return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]]}
 
 
 def _as_datetime(value: str | None) -> datetime | None:
@@ -49,7 +42,7 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
     if missing:
         raise PublicationError(f"{label(spec, version)}: cannot describe a version that is not fully published; missing {', '.join(missing)}")
     output = artifact.output
-    footprint = output.get("footprint") or _bbox_polygon(tuple(output.get("bbox") or CANADA_BBOX))
+    footprint = output.get("footprint") or canada_polygon(tuple(output["bbox"]) if output.get("bbox") else CANADA_BBOX)
     bbox = tuple(shapely.geometry.shape(footprint).bounds)  # an item's bbox must contain its geometry
     zenodo_file = next(f for f in record.files if f.key == keys.artifact_name)
     sources = artifact.manifest.get("sources", [])

@@ -51,6 +51,10 @@ class VersionKeys:
         return self.release_prefix + f"{self.stem}.parquet.torrent"
 
     @property
+    def footprint_png(self) -> str:
+        return self.release_prefix + f"{self.stem}.footprint.png"
+
+    @property
     def stac_item(self) -> str:
         return self.release_prefix + f"{self.stem}{STAC_ITEM_SUFFIX}"
 
