@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
     register_backfill(commands, DEFAULT_WORKDIR)
 
+    from dfc_assets.cli.catalog import register as register_catalog
+
+    register_catalog(commands, DEFAULT_WORKDIR)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
