@@ -1,0 +1,138 @@
+"""Published versions one could seed ("offers"), read from the object store, the STAC catalog or a torrent feed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from dfc_assets.catalog.query import run as query_catalog
+from dfc_assets.storage import ObjectStore, VersionKeys
+from dfc_assets.torrent.follow import parse_feed
+from dfc_assets.torrent.metainfo import read_torrent
+from dfc_assets.versions import VERSION_KEY_PATTERN
+
+TORRENT_SUFFIX = ".parquet.torrent"
+
+CATALOG_OFFERS = """
+SELECT collection AS dataset_id, version, assets.data.title AS file_name, assets.data."file:size" AS size,
+       assets.torrent."dfc:infohash_v1" AS infohash_v1, assets.torrent.href AS torrent_url, published
+FROM catalog WHERE assets.torrent.href IS NOT NULL
+ORDER BY file_row_number
+"""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One published version file and where its .torrent is."""
+
+    dataset_id: str
+    version: str
+    file_name: str
+    size: int
+    infohash_v1: str
+    torrent_url: str | None = None     # an http(s) URL (catalog, feed) ...
+    torrent_key: str | None = None     # ... or an object-store key
+    published: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset_id} version {self.version}"
+
+
+def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None) -> list[Offer]:
+    """Every version under releases/ whose .torrent exists (it is written after the Zenodo publication).
+
+    `known` maps torrent keys to offers already read: torrents are write-once, so a poll reads only new ones.
+    """
+    offers = []
+    for info in store.list("releases/"):
+        if not info.key.endswith(TORRENT_SUFFIX):
+            continue
+        if known is not None and info.key in known:
+            offers.append(known[info.key])
+            continue
+        parts = info.key.split("/")
+        if len(parts) != 4:
+            continue
+        _, dataset_id, version, _ = parts
+        keys = VersionKeys(dataset_id, version)
+        if info.key != keys.torrent:
+            continue
+        torrent = read_torrent(store.get_bytes(info.key))
+        offer = Offer(dataset_id, version, torrent.name, torrent.size, torrent.infohash_v1 or "",
+                      torrent_url=store.public_url(info.key), torrent_key=info.key)
+        if known is not None:
+            known[info.key] = offer
+        offers.append(offer)
+    return offers
+
+
+def offers_from_catalog(source: str | Path) -> list[Offer]:
+    """Every version in the STAC GeoParquet catalog (a path or URL; over HTTP only the needed columns are read)."""
+    return [
+        Offer(row["dataset_id"], row["version"], row["file_name"], int(row["size"]), row["infohash_v1"],
+              torrent_url=row["torrent_url"], published=row["published"])
+        for row in query_catalog(source, CATALOG_OFFERS)
+    ]
+
+
+def _version_from_file_name(dataset_id: str, file_name: str) -> str:
+    """Our files are named {dataset_id}_{version}.parquet; another publisher's feed gets the file name."""
+    prefix, suffix = f"{dataset_id}_", ".parquet"
+    if file_name.startswith(prefix) and file_name.endswith(suffix):
+        version = file_name[len(prefix):-len(suffix)]
+        if VERSION_KEY_PATTERN.match(version):
+            return version
+    return file_name
+
+
+def offers_from_feed(xml: bytes) -> list[Offer]:
+    """Every item of a BEP 36-style torrent RSS feed (ours: category = dataset id); items without a size are skipped."""
+    offers = []
+    for entry in parse_feed(xml):
+        if entry.content_length is None or not entry.torrent_url:
+            continue
+        dataset_id = entry.category or entry.title
+        file_name = entry.name or entry.title
+        offers.append(Offer(dataset_id, _version_from_file_name(dataset_id, file_name), file_name, entry.content_length,
+                            entry.infohash, torrent_url=entry.torrent_url, published=entry.published))
+    return offers
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def read_offers(source: str, http: httpx.Client) -> list[Offer]:
+    """Offers from a catalog (.parquet) or a torrent feed (anything else), given as a URL or a local path."""
+    if source.split("?", 1)[0].endswith(".parquet"):
+        return offers_from_catalog(source)
+    if _is_url(source):
+        response = http.get(source, follow_redirects=True)
+        if response.status_code != 200:
+            raise OSError(f"torrent feed {source}: HTTP {response.status_code}; check the URL (e.g. {{bucket}}/feeds/torrents.xml)")
+        return offers_from_feed(response.content)
+    return offers_from_feed(Path(source).read_bytes())
+
+
+def fetch_torrent(offer: Offer, *, http: httpx.Client | None = None, store: ObjectStore | None = None) -> bytes:
+    """The offer's .torrent bytes, checked against the info-hash the catalog or feed announced."""
+    if offer.torrent_key is not None and store is not None:
+        data = store.get_bytes(offer.torrent_key)
+    elif offer.torrent_url and _is_url(offer.torrent_url):
+        response = (http or httpx).get(offer.torrent_url, follow_redirects=True)
+        if response.status_code != 200:
+            raise OSError(f"{offer.label}: .torrent {offer.torrent_url} answered HTTP {response.status_code}")
+        data = response.content
+    elif offer.torrent_url:
+        data = Path(offer.torrent_url).read_bytes()
+    else:
+        raise ValueError(f"{offer.label}: no .torrent URL or key")
+    info = read_torrent(data)
+    if offer.infohash_v1 and info.infohash_v1 and info.infohash_v1 != offer.infohash_v1.lower():
+        raise ValueError(f"{offer.label}: .torrent {offer.torrent_url or offer.torrent_key} has info-hash {info.infohash_v1}, "
+                         f"the listing announced {offer.infohash_v1}; the listing and the torrent disagree, not seeding it")
+    return data
