@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
 
     register_backfill(commands, DEFAULT_WORKDIR)
 
+    from dfc_assets.cli.seed import register as register_seed
+
+    register_seed(commands, DEFAULT_WORKDIR)
+
     from dfc_assets.cli.catalog import register as register_catalog
 
     register_catalog(commands, DEFAULT_WORKDIR)
