@@ -1,0 +1,60 @@
+"""Infrastructure mode: a second libtorrent client downloads a magnet whose only source is our seeder (x.pe)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from dfc_assets.seeding import InfrastructureSeeder, SwarmMonitor, run_until_stopped
+from dfc_assets.torrent.download import download_magnet
+from dfc_assets.torrent.seeder import Seeder
+
+from .conftest import BOUNDARY, TABLE, file_sha256
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.1)
+
+
+def test_a_magnet_with_only_x_pe_downloads_from_the_infrastructure_seeder(published, tmp_path):
+    logged: list[str] = []
+    with Seeder("127.0.0.1:0", discovery=False) as seeder:
+        infrastructure = InfrastructureSeeder(published.store, seeder, log=logged.append)
+        added = {(offer.dataset_id, offer.version) for offer in infrastructure.poll()}
+        assert {(BOUNDARY.id, "2022-02-09"), (TABLE.id, "2025-06-11")} <= added
+        assert infrastructure.poll() == []  # nothing new: a poll adds each version once
+        uri = published.peer_only_magnet(TABLE, "2025-06-11", seeder.peer)
+        assert "ws=" not in uri and "tr=" not in uri
+        got = download_magnet(uri, tmp_path / "client", listen="127.0.0.2:0", timeout=60)
+        uploaded = {s.infohash_v1: s.uploaded for s in seeder.status()}
+    assert file_sha256(got) == published.sha256(TABLE, "2025-06-11")
+    assert uploaded[published.infohash(TABLE, "2025-06-11")] >= got.stat().st_size
+    assert any("seeding" in line and "2025-06-11" in line for line in logged)
+
+
+def test_the_running_seeder_picks_up_a_version_published_later(published, tmp_path):
+    lines: list[str] = []
+    stop = threading.Event()
+    with Seeder("127.0.0.1:0", discovery=False) as seeder:
+        infrastructure = InfrastructureSeeder(published.store, seeder, log=lines.append)
+        loop = threading.Thread(target=run_until_stopped, args=(infrastructure.poll, SwarmMonitor(seeder)),
+                                kwargs=dict(stop=stop, poll_interval=0.2, status_interval=0.2, log=lines.append))
+        loop.start()
+        try:
+            wait_for(lambda: any(o.version == "2022-02-09" for o in infrastructure.seeding.values()), 30, "first poll")
+            published.ensure(BOUNDARY, "2016")
+            new = published.infohash(BOUNDARY, "2016")
+            wait_for(lambda: new in infrastructure.seeding, 30, "the seeder to add version 2016")
+            got = download_magnet(published.peer_only_magnet(BOUNDARY, "2016", seeder.peer), tmp_path / "client",
+                                  listen="127.0.0.3:0", timeout=60)
+        finally:
+            stop.set()
+            loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert file_sha256(got) == published.sha256(BOUNDARY, "2016")
+    status = [line for line in lines if re.fullmatch(r"seeding \d+ torrents, \d+ peers, up [\d.]+ MB/s, [\d.]+ MB uploaded", line)]
+    assert status, lines
