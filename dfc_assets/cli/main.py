@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     register_catalog(commands, DEFAULT_WORKDIR)
 
+    from dfc_assets.cli.operator import add_operator_commands
+
+    add_operator_commands(commands)
     args = parser.parse_args(argv)
     return args.run(args)
 
