@@ -2,7 +2,7 @@
 
     dfc transform statcan-table ZIP OUT.parquet [--product-id PID] [--metadata CUBE.json] [--encoding E] [--skip-ragged-rows]
     dfc transform census-profile ZIP OUT.parquet [--encoding latin-1] [--member NAME ...]
-    dfc transform boundary ZIP OUT.parquet [--layer L] [--encoding E] [--invalid-geometries repair|reject|keep] [--keep-names]
+    dfc transform boundary ZIP OUT.parquet [--layer L] [--encoding E] [--invalid-geometries repair|reject|keep] [--keep-names] [--promote-to-multi]
 
 Prints the result (rows, size, sha256, columns) as JSON on stdout, progress on stderr; exit
 status 1 with the error's message when the input is refused. The CLI module wires it with
@@ -56,6 +56,7 @@ def add_transform_parser(subparsers) -> argparse.ArgumentParser:
     boundary.add_argument("--encoding")
     boundary.add_argument("--invalid-geometries", choices=("repair", "reject", "keep"), default="repair")
     boundary.add_argument("--keep-names", action="store_true", help="do not normalise attribute names")
+    boundary.add_argument("--promote-to-multi", action="store_true", help="make every geometry a Multi* type")
     return parser
 
 
@@ -83,7 +84,8 @@ def run_transform_command(args: argparse.Namespace) -> int:
 
             result = vector_zip_to_geoparquet(
                 args.zip, args.out, layer=args.layer, encoding=args.encoding,
-                invalid_geometries=args.invalid_geometries, normalise_names=not args.keep_names, log=log,
+                invalid_geometries=args.invalid_geometries, normalise_names=not args.keep_names,
+                promote_to_multi=args.promote_to_multi, log=log,
             )
     except TransformError as error:
         print(f"error: {error}", file=sys.stderr)

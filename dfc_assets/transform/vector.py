@@ -11,6 +11,8 @@
   ``shapely.make_valid(method="structure")``; ``"reject"`` fails naming the first
   offending features; ``"keep"`` writes them as they are. Counts go to the log and
   ``TransformResult.counts``.
+- ``promote_to_multi=True`` makes every Point/LineString/Polygon a Multi* (as D4C's
+  ``ogr2ogr -nlt PROMOTE_TO_MULTI``), so the column has one geometry type.
 - Attribute names normalised by ``column_names.normalised_attribute_names`` (lower case
   ASCII identifiers; ``DGUID`` -> ``dguid``) unless ``normalise_names=False``; the
   geometry column is ``geometry``; attributes named ``geometry`` or ``bbox`` get the suffix
@@ -81,6 +83,18 @@ def _footprint(geometries: gpd.GeoSeries) -> dict | None:
     return json.loads(shapely.to_geojson(shapely.set_precision(hull, 1e-6)))
 
 
+def _promoted_to_multi(geometries):
+    singles = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}
+    promoted = geometries.copy()
+    kinds = shapely.get_type_id(geometries)
+    for kind_name, make in singles.items():
+        kind_id = {"Point": 0, "LineString": 1, "Polygon": 3}[kind_name]
+        mask = kinds == kind_id
+        if mask.any():
+            promoted[mask] = [make([geometry]) for geometry in geometries[mask]]
+    return promoted
+
+
 def vector_zip_to_geoparquet(
     zip_path: Path,
     out_path: Path,
@@ -89,6 +103,7 @@ def vector_zip_to_geoparquet(
     encoding: str | None = None,
     invalid_geometries: InvalidGeometries = "repair",
     normalise_names: bool = True,
+    promote_to_multi: bool = False,
     zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS,
     log: Callable[[str], None] = lambda message: None,
 ) -> TransformResult:
@@ -146,6 +161,8 @@ def vector_zip_to_geoparquet(
     if missing:
         log(f"{where}: {missing} feature(s) without geometry")
 
+    if promote_to_multi:
+        frame[frame.geometry.name] = _promoted_to_multi(frame.geometry.values)
     frame = frame.to_crs(OUTPUT_CRS)
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")

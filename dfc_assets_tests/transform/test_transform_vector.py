@@ -158,3 +158,11 @@ def test_attribute_named_bbox_does_not_clash_with_the_covering(tmp_path, normali
     assert names.count("bbox") == 1 and names[-1] == "bbox"
     expected = ["bbox_attribute", "nom_fr"] if normalise else ["BBOX_attribute", "Nom (fr)"]
     assert names[:2] == expected
+
+
+def test_promote_to_multi(tmp_path):
+    frame = gpd.GeoDataFrame({"a": [1, 2]}, geometry=[shapely.box(0, 0, 1, 1), shapely.MultiPolygon([shapely.box(2, 2, 3, 3)])], crs="EPSG:4326")
+    zip_path = _zip_frame(frame, tmp_path)
+    result = vector_zip_to_geoparquet(zip_path, tmp_path / "b.parquet", promote_to_multi=True)
+    assert result.geometry_types == ("MultiPolygon",)
+    assert gpd.read_parquet(result.path).geom_type.tolist() == ["MultiPolygon", "MultiPolygon"]
