@@ -42,7 +42,7 @@ from dfc_assets.transform.zip_safety import DEFAULT_ZIP_LIMITS, ZipLimits, open_
 
 OUTPUT_CRS = "EPSG:4326"
 DATASET_SUFFIXES = (".shp", ".gpkg", ".gml", ".geojson", ".fgb")
-ZSTD_LEVEL = 6
+ZSTD_LEVEL = 3
 ROW_GROUP_ROWS = 65_536
 FOOTPRINT_MAX_POINTS = 256
 RESERVED_COLUMNS = ("geometry", "bbox")
@@ -77,7 +77,7 @@ def _footprint(geometries: gpd.GeoSeries) -> dict | None:
     present = geometries[~(geometries.isna() | geometries.is_empty)]
     if present.empty:
         return None
-    hull = shapely.convex_hull(shapely.GeometryCollection(list(present.values)))
+    hull = shapely.convex_hull(shapely.geometrycollections(present.values))
     if shapely.get_num_coordinates(hull) > FOOTPRINT_MAX_POINTS:
         hull = shapely.simplify(hull, 0.01)
     return json.loads(shapely.to_geojson(shapely.set_precision(hull, 1e-6)))
