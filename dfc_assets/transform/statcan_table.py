@@ -10,6 +10,8 @@ Types (``dfc-domain.md`` §7):
   ``x``, ...) -> null. ``DECIMALS`` (int8) is kept beside it: StatCan's published figure
   is ``round(VALUE, DECIMALS)``, so the exact source text is recoverable per row. We do
   not use decimal128 because ``DECIMALS`` varies per row (4..8 in 33100036).
+  VALUE stays float64 even when every DECIMALS is 0 (D4C then used Int64): one type for
+  every version, so a later release adding a decimal is not schema drift.
 - ``SCALAR_ID`` int8, ``UOM_ID`` int16 (codes, as D4C types them); ``DECIMALS`` int8.
 - every other column, including ``COORDINATE``, ``DGUID``, ``VECTOR``, ``STATUS``,
   ``SYMBOL``, ``TERMINATED``, ``SCALAR_FACTOR``, ``UOM`` and the dimension columns, is
