@@ -32,16 +32,17 @@ def _checker(arrow_type: pa.DataType) -> Checker | None:
     """A function that appends the paths of object keys the pinned type has no field for (pyarrow would drop
     them silently); None for leaf types, which pyarrow itself checks when it converts."""
     if pa.types.is_struct(arrow_type):
-        children = {arrow_type.field(i).name: _checker(arrow_type.field(i).type) for i in range(arrow_type.num_fields)}
+        known = frozenset(arrow_type.field(i).name for i in range(arrow_type.num_fields))
+        nested = tuple((arrow_type.field(i).name, c) for i in range(arrow_type.num_fields) if (c := _checker(arrow_type.field(i).type)))
 
         def check_object(value: Any, where: str, unknown: list[str]) -> None:
             if not isinstance(value, dict):
                 unknown.append(f"{where} (must be an object)")
                 return
-            for name, child_value in value.items():
-                if name not in children:
-                    unknown.append(f"{where}/{name}")
-                elif child_value is not None and (child := children[name]) is not None:
+            if not value.keys() <= known:  # one set operation per object on the hot path; names only on failure
+                unknown.extend(f"{where}/{name}" for name in value if name not in known)
+            for name, child in nested:
+                if (child_value := value.get(name)) is not None:
                     child(child_value, f"{where}/{name}", unknown)
 
         return check_object
@@ -67,29 +68,33 @@ _PROPERTY_NAMES = frozenset(PROPERTY_COLUMNS)
 _TOP_LEVEL_NAMES = frozenset(TOP_LEVEL_COLUMNS) | {"properties"}
 
 
+_REQUIRED_COLUMNS = tuple(f.name for f in CATALOG_SCHEMA if not f.nullable)
+
+
 def item_to_row(item: dict) -> dict:
     """One row with geometry still GeoJSON (`items_to_rows` encodes all geometries to WKB at once)."""
-    where = f"item {item.get('id')!r}"
     properties = item.get("properties") or {}
-    unknown = [k for k in item if k not in _TOP_LEVEL_NAMES] + [f"properties/{k}" for k in properties if k not in _PROPERTY_NAMES]
+    unknown: list[str] = []
+    if not (item.keys() <= _TOP_LEVEL_NAMES and properties.keys() <= _PROPERTY_NAMES):
+        unknown = [k for k in item if k not in _TOP_LEVEL_NAMES] + [f"properties/{k}" for k in properties if k not in _PROPERTY_NAMES]
     row: dict[str, Any] = {name: item.get(name) for name in TOP_LEVEL_COLUMNS}
     row.update(properties)
     for name, check in _NESTED_CHECKERS:
-        if row.get(name) is not None:
-            check(row[name], name, unknown)
+        if (value := row.get(name)) is not None:
+            check(value, name, unknown)
     if unknown:
-        raise ItemSchemaError(f"{where}: field(s) {unknown} are not in the catalog schema; "
+        raise ItemSchemaError(f"item {item.get('id')!r}: field(s) {unknown} are not in the catalog schema; "
                               "add them to dfc_assets/catalog/table_schema.py deliberately")
     bbox = item.get("bbox") or ()
     if len(bbox) != 4:
-        raise ItemSchemaError(f"{where}: bbox must have 4 numbers (2D), got {bbox!r}")
+        raise ItemSchemaError(f"item {item.get('id')!r}: bbox must have 4 numbers (2D), got {bbox!r}")
     row["bbox"] = dict(zip(BBOX_KEYS, (float(v) for v in bbox)))
     for name in TIMESTAMP_PROPERTIES:
         if isinstance(row.get(name), str):
             row[name] = parse_datetime(row[name])
-    for field in CATALOG_SCHEMA:
-        if not field.nullable and row.get(field.name) is None:
-            raise ItemSchemaError(f"{where}: required field {field.name!r} is missing")
+    for name in _REQUIRED_COLUMNS:
+        if row.get(name) is None:
+            raise ItemSchemaError(f"item {item.get('id')!r}: required field {name!r} is missing")
     return row
 
 
