@@ -1,0 +1,34 @@
+"""The catalog file's layout that keeps remote lookups cheap: row-group sizing, statistics, a lean footer."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+from dfc_assets.catalog.collection import build_collection
+from dfc_assets.catalog.geoparquet import MIN_ROW_GROUP_ROWS, STATISTICS_COLUMNS, row_group_rows, write_catalog
+from dfc_assets.catalog.item import build_item
+from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
+from dfc_assets_tests.catalog.catalog_samples import STATCAN_TABLE, dataset_facts, version_facts
+
+
+def test_row_groups_grow_with_the_square_root_of_the_row_count():
+    assert row_group_rows(10) == MIN_ROW_GROUP_ROWS
+    assert row_group_rows(100_000) == 9_000
+    assert row_group_rows(1_000_000) == 28_000
+    sizes = [row_group_rows(n) for n in (1_000, 10_000, 100_000, 1_000_000, 10_000_000)]
+    assert sizes == sorted(sizes)
+    assert 100_000 / row_group_rows(100_000) < 12 < 1_000_000 / row_group_rows(1_000_000) < 40
+
+
+def test_footer_has_statistics_only_where_queries_filter_and_no_arrow_schema_copy(tmp_path):
+    items = [build_item(version_facts(STATCAN_TABLE, f"2020-{m:02d}-11", record=m)) for m in range(1, 13)]
+    path = tmp_path / "dfc-catalog.parquet"
+    write_catalog(items, [build_collection(dataset_facts(), items)], path)
+    metadata = pq.read_metadata(path)
+    assert set(metadata.metadata) == {b"geo", b"stac-geoparquet"}
+    with_statistics = {metadata.row_group(0).column(i).path_in_schema for i in range(metadata.num_columns)
+                       if metadata.row_group(0).column(i).is_stats_set}
+    assert with_statistics == set(STATISTICS_COLUMNS)
+    assert pq.read_schema(path).remove_metadata().equals(CATALOG_SCHEMA)
+    versions = pq.read_table(path, columns=["version"]).column("version").to_pylist()
+    assert versions == [f"2020-{m:02d}-11" for m in range(1, 13)]
