@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from dfc_assets.defs.dataset_assets import ASSET_NAMES
@@ -61,10 +60,7 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def rebuild(args: argparse.Namespace) -> int:
-    import httpx
-
-    from dfc_assets.defs.resources import object_store
-    from dfc_assets.publication.context import Publisher
+    from dfc_assets.defs.resources import PublisherResource
     from dfc_assets.publication.rebuild import prepare_rebuild
     from dfc_assets.services.local_stack import SERVICES_FILE
 
@@ -73,13 +69,8 @@ def rebuild(args: argparse.Namespace) -> int:
         import os
 
         os.environ.setdefault("DFC_SERVICES_FILE", str(Path(args.workdir).resolve() / SERVICES_FILE))
-    from dfc_assets.settings import load_settings
-
-    settings = load_settings()
-    store = object_store(settings)
-    taken = {info.key.split("/")[2] for prefix in ("archive", "releases") for info in store.list(f"{prefix}/{spec.id}/")}
-    with tempfile.TemporaryDirectory() as scratch, httpx.Client() as http:
-        publisher = Publisher(settings=settings, store=store, http=http, zenodo=None, scratch=Path(scratch), log=print)  # type: ignore[arg-type]
+    with PublisherResource().open(print) as publisher:
+        taken = {info.key.split("/")[2] for prefix in ("archive", "releases") for info in publisher.store.list(f"{prefix}/{spec.id}/")}
         version = prepare_rebuild(publisher, spec, args.base_version, taken)
     print(f"rebuild version {version} of {spec.key} (from {args.base_version})", flush=True)
     if args.webserver:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,11 @@ import httpx
 import pyarrow.parquet as pq
 
 from dfc_assets.cli.embedded import Embedded, embedded
-from dfc_assets.defs.resources import USER_AGENT, object_store
+from dfc_assets.defs.resources import USER_AGENT, PublisherResource
+from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec, load_registry
-from dfc_assets.settings import Settings
 from dfc_assets.sources import current_release
 from dfc_assets.storage import CATALOG, VersionKeys
 from dfc_assets.torrent.download import download_from_web_seeds
@@ -50,13 +49,10 @@ def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Calla
     return failures
 
 
-def check_torrents(settings: Settings, specs: list[DatasetSpec], scratch: Path, say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
+def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
     """Download every published version from its web seeds only and compare its sha256."""
-    store = object_store(settings)
+    settings, store, scratch = publisher.settings, publisher.store, publisher.scratch
     rows, failures = [], []
-    from dfc_assets.publication.context import Publisher
-
-    publisher = Publisher(settings=settings, store=store, http=None, zenodo=None, scratch=scratch)  # type: ignore[arg-type]
     for spec in specs:
         versions = sort_versions({info.key.split("/")[2] for info in store.list(f"releases/{spec.id}/")})
         for version in versions:
@@ -94,8 +90,8 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport
         failure = run.build_catalog()
         if failure:
             failures.append(failure)
-        with tempfile.TemporaryDirectory(prefix="dfc-demo-") as scratch:
-            rows, torrent_failures = check_torrents(run.settings, specs, Path(scratch), say)
+        with PublisherResource().open(say) as publisher:
+            rows, torrent_failures = check_torrents(publisher, specs, say)
         catalog_path = Path(run.settings.local_store_root or "") / CATALOG
         catalog_rows = pq.read_metadata(catalog_path).num_rows if catalog_path.exists() else 0
         return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures)
