@@ -1,7 +1,19 @@
-from dfc_assets.registry.load import RegistryError, default_registry_path, load_registry
-from dfc_assets.registry.spec import Bilingual, DatasetSpec, SourceSpec, StatcanBoundarySource, StatcanTableSource
+from dfc_assets.registry.load import REGISTRY_ENV, RegistryError, default_registry_path, load_registry, packaged_registry_path
+from dfc_assets.registry.spec import (
+    URL_SOURCES,
+    Bilingual,
+    CensusProfileSource,
+    DatasetSpec,
+    HttpFileSource,
+    SourceSpec,
+    StatcanBoundarySource,
+    StatcanTableSource,
+    VectorOptions,
+    VintageSource,
+)
 
 __all__ = [
-    "Bilingual", "DatasetSpec", "RegistryError", "SourceSpec", "StatcanBoundarySource",
-    "StatcanTableSource", "default_registry_path", "load_registry",
+    "REGISTRY_ENV", "URL_SOURCES", "Bilingual", "CensusProfileSource", "DatasetSpec", "HttpFileSource", "RegistryError",
+    "SourceSpec", "StatcanBoundarySource", "StatcanTableSource", "VectorOptions", "VintageSource", "default_registry_path",
+    "load_registry", "packaged_registry_path",
 ]

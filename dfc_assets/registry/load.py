@@ -5,20 +5,27 @@ Every error names the file, the dataset and the field, and says what is expected
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from dfc_assets.registry.spec import (
+    VECTOR_FORMATS,
     Bilingual,
+    CensusProfileSource,
     DatasetSpec,
+    HttpFileSource,
     SourceSpec,
     StatcanBoundarySource,
     StatcanTableSource,
+    VectorOptions,
     VintageSource,
 )
 from dfc_assets.versions import InvalidVersionKey, validate_version_key
@@ -28,24 +35,41 @@ ID_PATTERN = re.compile(r"^[a-z0-9][A-Za-z0-9._-]*$")
 PRODUCT_ID_PATTERN = re.compile(r"^\d{8}$")
 DATASET_FIELDS = {
     "key", "id", "title", "description", "producer", "producer_url", "license",
-    "license_url", "keywords", "creators", "owners", "source",
+    "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes",
 }
+VECTOR_OPTION_FIELDS = {"invalid_geometries", "normalise_names", "promote_to_multi"}
 SOURCE_FIELDS = {
-    "statcan_table": {"kind", "product_id", "languages"},
-    "statcan_boundary": {"kind", "url", "vintage", "layer", "encoding", "versions"},
+    "statcan_table": {"kind", "product_id", "languages", "fiscal_year_start_month", "ragged_rows"},
+    "statcan_boundary": {"kind", "url", "vintage", "layer", "encoding", "versions", *VECTOR_OPTION_FIELDS},
+    "http_file": {"kind", "url", "format", "layer", "encoding", "versions", "ragged_rows", *VECTOR_OPTION_FIELDS},
+    "census_profile": {"kind", "url", "encoding", "members", "versions", "ragged_rows"},
 }
+# File name endings -> http_file format, when `format` is not given.
+FORMAT_SUFFIXES = {
+    ".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".geoparquet": "geoparquet", ".parquet": "parquet",
+}
+FILE_FORMATS = ("csv", "geojson", "gpkg", "parquet", "geoparquet")
+REGISTRY_ENV = "DFC_REGISTRY"
 
 
 class RegistryError(ValueError):
     """The registry file is not valid; the message says where and why."""
 
 
-def default_registry_path() -> Path:
+def packaged_registry_path() -> Path:
     return Path(str(resources.files("dfc_assets.registry") / "datasets.yaml"))
+
+
+def default_registry_path() -> Path:
+    """``DFC_REGISTRY`` (a registry YAML of one's own) when set, else the registry shipped in the package."""
+    override = os.environ.get(REGISTRY_ENV)
+    return Path(override) if override else packaged_registry_path()
 
 
 def load_registry(path: Path | None = None) -> tuple[DatasetSpec, ...]:
     path = path or default_registry_path()
+    if not path.is_file():
+        raise RegistryError(f"{path}: registry file not found" + (f" (set by {REGISTRY_ENV})" if os.environ.get(REGISTRY_ENV) == str(path) else ""))
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -104,6 +128,33 @@ class _Fields:
         inner = _Fields(self.path, self.dataset, value, f"{self.prefix}{name}.")
         return Bilingual(en=inner.string("en"), fr=inner.string("fr", required=False))
 
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.entry.get(name, default)
+        if value not in choices:
+            raise self.error(name, f"expected one of {list(choices)}, got {value!r}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.entry.get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(name, f"expected true or false, got {value!r}")
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.entry.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(name, f"expected a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    def encoding(self, name: str = "encoding") -> str | None:
+        value = self.string(name, required=False)
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise self.error(name, f"unknown text encoding {value!r} (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
+        return value
+
     def reject_unknown(self, allowed: set[str]) -> None:
         unknown = set(self.entry) - allowed
         if unknown:
@@ -130,7 +181,18 @@ def _dataset(path: Path, index: int, entry: Any) -> DatasetSpec:
         creators=fields.strings("creators", default=("Data for Canada",)),
         owners=fields.strings("owners"),
         source=_source(path, label, entry.get("source")),
+        accepted_schema_changes=_version_keys(fields, "accepted_schema_changes"),
     )
+
+
+def _version_keys(fields: _Fields, name: str) -> tuple[str, ...]:
+    versions = fields.strings(name)
+    for version in versions:
+        try:
+            validate_version_key(version)
+        except InvalidVersionKey as error:
+            raise fields.error(name, str(error)) from None
+    return versions
 
 
 def _source(path: Path, dataset: str, entry: Any) -> SourceSpec:
@@ -145,17 +207,57 @@ def _source(path: Path, dataset: str, entry: Any) -> SourceSpec:
         languages = fields.strings("languages", default=("en",))
         if not languages or set(languages) - {"en", "fr"}:
             raise fields.error("languages", f"expected a non-empty subset of ['en', 'fr'], got {list(languages)}")
-        return StatcanTableSource(product_id=fields.string("product_id", pattern=PRODUCT_ID_PATTERN), languages=languages)
-    vintage = entry.get("vintage")
-    if vintage is not None and not isinstance(vintage, str):
-        raise fields.error("vintage", f"expected a quoted string such as \"2021\", got {vintage!r}")
-    return StatcanBoundarySource(
-        url=fields.string("url"),
-        vintage=vintage,
-        layer=fields.string("layer", required=False),
-        encoding=fields.string("encoding", required=False),
-        versions=_vintages(path, dataset, entry.get("versions")),
+        return StatcanTableSource(
+            product_id=fields.string("product_id", pattern=PRODUCT_ID_PATTERN),
+            languages=languages,
+            fiscal_year_start_month=fields.integer("fiscal_year_start_month", 7, 1, 12),
+            ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
+        )
+    url = fields.string("url")
+    versions = _vintages(path, dataset, entry.get("versions"))
+    if kind == "statcan_boundary":
+        vintage = entry.get("vintage")
+        if vintage is not None and not isinstance(vintage, str):
+            raise fields.error("vintage", f"expected a quoted string such as \"2021\", got {vintage!r}")
+        return StatcanBoundarySource(
+            url=url, vintage=vintage, layer=fields.string("layer", required=False), encoding=fields.encoding(),
+            versions=versions, vector=_vector_options(fields),
+        )
+    if kind == "census_profile":
+        return CensusProfileSource(
+            url=url, encoding=fields.encoding(), members=fields.strings("members"), versions=versions,
+            ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
+        )
+    file_format = _file_format(fields, url)
+    if file_format not in VECTOR_FORMATS and (given := sorted(VECTOR_OPTION_FIELDS & set(entry))):
+        raise fields.error(given[0], f"applies to vector formats {list(VECTOR_FORMATS)} only; this file's format is {file_format!r}")
+    if file_format != "csv" and "ragged_rows" in entry:
+        raise fields.error("ragged_rows", f"applies to format 'csv' only; this file's format is {file_format!r}")
+    if file_format in ("parquet", "geoparquet") and "encoding" in entry:
+        raise fields.error("encoding", "does not apply to Parquet (its text is always UTF-8)")
+    return HttpFileSource(
+        url=url, format=file_format, layer=fields.string("layer", required=False), encoding=fields.encoding(),
+        versions=versions, vector=_vector_options(fields), ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
     )
+
+
+def _vector_options(fields: _Fields) -> VectorOptions:
+    return VectorOptions(
+        invalid_geometries=fields.choice("invalid_geometries", ("repair", "reject", "keep"), "repair"),
+        normalise_names=fields.boolean("normalise_names", True),
+        promote_to_multi=fields.boolean("promote_to_multi", False),
+    )
+
+
+def _file_format(fields: _Fields, url: str) -> str:
+    given = fields.entry.get("format")
+    if given is not None:
+        return fields.choice("format", FILE_FORMATS, "csv")
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    for suffix, file_format in FORMAT_SUFFIXES.items():
+        if name.endswith(suffix):
+            return file_format
+    raise fields.error("format", f"is required: the format cannot be told from the file name {name!r}; expected one of {list(FILE_FORMATS)}")
 
 
 def _vintages(path: Path, dataset: str, entry: Any) -> dict[str, VintageSource]:
@@ -175,6 +277,6 @@ def _vintages(path: Path, dataset: str, entry: Any) -> dict[str, VintageSource]:
         fields = _Fields(path, dataset, spec, prefix)
         fields.reject_unknown({"url", "layer", "encoding"})
         vintages[str(version)] = VintageSource(
-            url=fields.string("url"), layer=fields.string("layer", required=False), encoding=fields.string("encoding", required=False)
+            url=fields.string("url"), layer=fields.string("layer", required=False), encoding=fields.encoding()
         )
     return vintages

@@ -6,6 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
+InvalidGeometries = Literal["repair", "reject", "keep"]
+RaggedRows = Literal["error", "skip"]
+FileFormat = Literal["csv", "geojson", "gpkg", "parquet", "geoparquet"]
+VECTOR_FORMATS = ("geojson", "gpkg", "geoparquet")
+DEFAULT_FISCAL_YEAR_START_MONTH = 7
+
 
 @dataclass(frozen=True)
 class Bilingual:
@@ -17,7 +23,13 @@ class Bilingual:
 class StatcanTableSource:
     product_id: str
     languages: tuple[str, ...] = ("en",)
+    fiscal_year_start_month: int = DEFAULT_FISCAL_YEAR_START_MONTH
+    ragged_rows: RaggedRows = "error"
     kind: Literal["statcan_table"] = "statcan_table"
+
+    @property
+    def is_vector(self) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -29,14 +41,13 @@ class VintageSource:
     encoding: str | None = None
 
 
-@dataclass(frozen=True)
-class StatcanBoundarySource:
+class _ByUrl:
+    """A source read from one URL, with per-version URLs for vintages upstream has moved elsewhere."""
+
     url: str
-    vintage: str | None = None
-    layer: str | None = None
-    encoding: str | None = None
-    versions: Mapping[str, VintageSource] = field(default_factory=dict)
-    kind: Literal["statcan_boundary"] = "statcan_boundary"
+    layer: str | None
+    encoding: str | None
+    versions: Mapping[str, VintageSource]
 
     def for_version(self, version: str) -> tuple[str | None, str | None, str | None]:
         """(url, layer, encoding) of a per-version source, or (None, layer, encoding) for the current URL."""
@@ -45,8 +56,71 @@ class StatcanBoundarySource:
             return None, self.layer, self.encoding
         return past.url, past.layer or self.layer, past.encoding or self.encoding
 
+    def url_for_version(self, version: str) -> str:
+        return self.for_version(version)[0] or self.url
 
-SourceSpec = Union[StatcanTableSource, StatcanBoundarySource]
+
+@dataclass(frozen=True)
+class VectorOptions:
+    """How vector data is cleaned (passed to ``transform.vector.vector_zip_to_geoparquet``)."""
+
+    invalid_geometries: InvalidGeometries = "repair"
+    normalise_names: bool = True
+    promote_to_multi: bool = False
+
+
+@dataclass(frozen=True)
+class StatcanBoundarySource(_ByUrl):
+    url: str
+    vintage: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+    versions: Mapping[str, VintageSource] = field(default_factory=dict)
+    vector: VectorOptions = VectorOptions()
+    kind: Literal["statcan_boundary"] = "statcan_boundary"
+
+    @property
+    def is_vector(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class HttpFileSource(_ByUrl):
+    """One CSV, GeoJSON, GeoPackage, Parquet or GeoParquet file by URL."""
+
+    url: str
+    format: FileFormat
+    layer: str | None = None
+    encoding: str | None = None
+    versions: Mapping[str, VintageSource] = field(default_factory=dict)
+    vector: VectorOptions = VectorOptions()
+    ragged_rows: RaggedRows = "error"
+    kind: Literal["http_file"] = "http_file"
+
+    @property
+    def is_vector(self) -> bool:
+        return self.format in VECTOR_FORMATS
+
+
+@dataclass(frozen=True)
+class CensusProfileSource(_ByUrl):
+    """A Census of Population profile CSV zip (latin-1, repeated SYMBOL columns) by URL."""
+
+    url: str
+    encoding: str | None = None
+    members: tuple[str, ...] = ()
+    versions: Mapping[str, VintageSource] = field(default_factory=dict)
+    ragged_rows: RaggedRows = "error"
+    layer: None = None
+    kind: Literal["census_profile"] = "census_profile"
+
+    @property
+    def is_vector(self) -> bool:
+        return False
+
+
+SourceSpec = Union[StatcanTableSource, StatcanBoundarySource, HttpFileSource, CensusProfileSource]
+URL_SOURCES = (StatcanBoundarySource, HttpFileSource, CensusProfileSource)
 
 
 @dataclass(frozen=True)
@@ -63,6 +137,8 @@ class DatasetSpec:
     keywords: tuple[str, ...] = ()
     creators: tuple[str, ...] = ("Data for Canada",)
     owners: tuple[str, ...] = field(default=())
+    # Versions at which a breaking schema change (a column removed, renamed or retyped) was reviewed and accepted.
+    accepted_schema_changes: tuple[str, ...] = ()
 
     @property
     def partitions_name(self) -> str:
@@ -70,4 +146,4 @@ class DatasetSpec:
 
     @property
     def is_geospatial(self) -> bool:
-        return self.source.kind == "statcan_boundary"
+        return self.source.is_vector
