@@ -52,12 +52,12 @@ class Lines:
         self._queue: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [self._queue.put(line.rstrip("\n")) for line in stream], daemon=True).start()
 
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
+    def wait_for(self, pattern: str, timeout: float = 60, occurrences: int = 1) -> re.Match:
         deadline = time.monotonic() + timeout
         while True:
-            for line in self.seen:
-                if match := re.search(pattern, line):
-                    return match
+            matches = [match for line in self.seen if (match := re.search(pattern, line))]
+            if len(matches) >= occurrences:
+                return matches[0]
             try:
                 self.seen.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
@@ -74,6 +74,9 @@ def test_infrastructure_seeder_prints_its_peer_and_serves_a_magnet(stack, tmp_pa
         lines = Lines(child.stdout)
         peer = lines.wait_for(r"DFC_SEEDER_PEER=(\S+)")[1]
         lines.wait_for(rf"seeding {re.escape(BOUNDARY.id)} version 2022-02-09")
+        # libtorrent starts an added torrent at its next tick (a peer dropped before then waits 60 s to retry):
+        # three status lines 0.5 s apart are past it
+        lines.wait_for(r"seeding 1 torrents", occurrences=3)
         info = read_torrent((Path(workdir) / "store" / KEYS.torrent).read_bytes())
         uri = magnet_uri(dataclasses.replace(info, web_seeds=(), trackers=()), peer=peer)
         got = download_magnet(uri, tmp_path / "client", listen="127.0.0.2:0", timeout=60)

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,15 @@ class Published:
         """A magnet whose only source is `peer` (no web seeds, no trackers)."""
         info = read_torrent(self.store.get_bytes(VersionKeys(spec.id, version).torrent))
         return magnet_uri(dataclasses.replace(info, web_seeds=(), trackers=()), peer=peer)
+
+
+def wait_until_serving(seeder, timeout: float = 30) -> None:
+    """Seeder.add returns before libtorrent starts the torrent (it is auto-managed and paused until the next tick); a
+    peer that connects in between is dropped and waits libtorrent's 60 s reconnect delay. Reported to torrent/."""
+    deadline = time.monotonic() + timeout
+    while not all(h.status().is_seeding and not h.status().paused for h in seeder._handles.values()):
+        assert time.monotonic() < deadline, "the seeder did not start its torrents"
+        time.sleep(0.05)
 
 
 def file_sha256(path: Path) -> str:
