@@ -1,14 +1,23 @@
-"""Step `raw`: the upstream bytes of a version, archived under archive/ with sha256. Old versions are never re-downloaded."""
+"""Step `raw`: the upstream bytes of a version, archived under archive/ with sha256. Old versions are never re-downloaded.
+
+Nothing is archived unless every file of the version downloaded completely, within the limits,
+and is what the source kind promises. A file that downloaded but holds something else (an HTML
+error page instead of the zip) is kept for diagnosis on local disk, in ``DFC_FAILED_DOWNLOADS_DIR``
+(default ``{tmp}/dfc-failed-downloads``), never in the bucket.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.sources import SourceError, fetch_release
+from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
 from dfc_assets.storage.store import ObjectStore, file_sha256
 from dfc_assets.versions import sort_versions
 
@@ -24,6 +33,19 @@ class RawArchive:
 
 
 RAW_INDEX_SUFFIX = ".raw.json"
+FAILED_DOWNLOADS_ENV = "DFC_FAILED_DOWNLOADS_DIR"
+
+
+def failed_downloads_dir() -> Path:
+    return Path(os.environ.get(FAILED_DOWNLOADS_ENV) or Path(tempfile.gettempdir()) / "dfc-failed-downloads")
+
+
+def keep_for_diagnosis(spec: DatasetSpec, version: str, path: Path) -> Path:
+    """Copy a refused upstream file out of the scratch folder (which is deleted after the run)."""
+    target = failed_downloads_dir() / spec.id / version / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target)
+    return target
 
 
 def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
@@ -45,6 +67,9 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArc
     workdir = publisher.work_dir(spec, version, "raw")
     try:
         downloaded = fetch_release(spec, version, publisher.settings, publisher.http, workdir, log=publisher.log)
+    except UnexpectedContent as error:
+        kept = keep_for_diagnosis(spec, version, error.path)
+        raise PublicationError(f"{error} (the bytes received are kept for diagnosis at {kept})") from None
     except SourceError as error:
         raise PublicationError(str(error)) from None
     files = []

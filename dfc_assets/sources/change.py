@@ -2,6 +2,8 @@
 
 Validators (WDS release time, ETag, Last-Modified, size) say when to look closer; the content
 sha256 has the last word, so new validators over the same bytes never make a new version.
+Every source read from a URL (``statcan_boundary``, ``http_file``, ``census_profile``) is
+checked the same way: a conditional GET, then the sha256 of the bytes.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from dfc_assets.registry import DatasetSpec, StatcanBoundarySource, StatcanTableSource
+from dfc_assets.registry import URL_SOURCES, DatasetSpec, StatcanTableSource
 from dfc_assets.settings import Settings
-from dfc_assets.sources.http_download import SourceError
+from dfc_assets.sources.http_download import DownloadLimits, SourceError, status_problem
 from dfc_assets.sources.statcan_wds import WdsClient
 from dfc_assets.versions import next_free_version, version_from_timestamp
 
@@ -85,8 +87,9 @@ def check_table(spec: DatasetSpec, settings: Settings, client: httpx.Client, sta
 
 def check_http_file(spec: DatasetSpec, settings: Settings, client: httpx.Client, state: SourceState, known: KnownVersions) -> ChangeCheck:
     source = spec.source
-    assert isinstance(source, StatcanBoundarySource)
+    assert isinstance(source, URL_SOURCES)
     url = settings.expand(source.url)
+    limits = DownloadLimits.from_environ()
     headers = {}
     if state.etag:
         headers["If-None-Match"] = state.etag
@@ -96,7 +99,7 @@ def check_http_file(spec: DatasetSpec, settings: Settings, client: httpx.Client,
         if response.status_code == 304 and known.versions:
             return ChangeCheck(spec.key, None, state, "304 Not Modified")
         if response.status_code != 200:
-            raise SourceError(f"dataset {spec.key}: GET {url} answered {response.status_code}")
+            raise status_problem(f"dataset {spec.key}", "GET", url, response.status_code)
         etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if known.versions and state.sha256 and etag == state.etag and last_modified == state.last_modified:
             return ChangeCheck(spec.key, None, state, "validators unchanged")
@@ -104,6 +107,8 @@ def check_http_file(spec: DatasetSpec, settings: Settings, client: httpx.Client,
         for chunk in response.iter_bytes(1 << 20):
             digest.update(chunk)
             size += len(chunk)
+            if size > limits.max_bytes:
+                raise SourceError(f"dataset {spec.key}: {url} is larger than the download limit of {limits.max_bytes} bytes")
     sha256 = digest.hexdigest()
     new_state = SourceState(etag=etag, last_modified=last_modified, size=size, sha256=sha256, version=state.version)
     if sha256 in (known.latest_source_sha256, state.sha256):
@@ -120,7 +125,9 @@ def check_dataset(spec: DatasetSpec, settings: Settings, client: httpx.Client, s
     try:
         if isinstance(spec.source, StatcanTableSource):
             return check_table(spec, settings, client, state, known, changed_today)
-        return check_http_file(spec, settings, client, state, known)
+        if isinstance(spec.source, URL_SOURCES):
+            return check_http_file(spec, settings, client, state, known)
+        raise SourceError(f"dataset {spec.key}: no change detection for source kind {spec.source.kind!r}")
     except (SourceError, httpx.HTTPError, ValueError) as error:
         return ChangeCheck(spec.key, None, state, "check failed", error=f"{type(error).__name__}: {error}")
 
