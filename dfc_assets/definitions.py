@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from dfc_assets.defs.audit import fixity_audit_job
@@ -36,7 +38,13 @@ def build_definitions() -> dg.Definitions:
         sensors=[upstream_sensor(specs, publish_jobs), daily_source_check(specs, publish_jobs), catalog_automation_sensor()],
         schedules=[weekly_fixity_audit(), weekly_catalog_rebuild()],
         resources={"publisher": PublisherResource()},
+        executor=run_executor(),
     )
+
+
+def run_executor() -> dg.ExecutorDefinition:
+    """Each step in its own process (the default); DFC_RUN_EXECUTOR=in_process runs a whole run in one process."""
+    return dg.in_process_executor if os.environ.get("DFC_RUN_EXECUTOR") == "in_process" else dg.multiprocess_executor
 
 
 defs = build_definitions()
