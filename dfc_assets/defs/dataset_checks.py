@@ -4,6 +4,7 @@ import dagster as dg
 
 from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.publication import verify
+from dfc_assets.publication.schema_drift_check import check_schema_drift
 from dfc_assets.registry import DatasetSpec
 
 
@@ -26,6 +27,15 @@ def dataset_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
             return _result(verify.artifact_matches_manifest(pub, spec, _partition(context)))
 
     @dg.asset_check(
+        asset=dg.AssetKey([spec.key, "parquet"]), name="schema_matches_previous_version", blocking=True, partitions_def=partitions,
+        description="Before anything is sent to Zenodo: no column of the previous published version was removed, renamed or retyped "
+                    "(added columns pass). A reviewed breaking change is listed in the registry's accepted_schema_changes.",
+    )
+    def schema_matches_previous_version(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
+        with publisher.open(context.log.info) as pub:
+            return _result(check_schema_drift(pub, spec, _partition(context)))
+
+    @dg.asset_check(
         asset=dg.AssetKey([spec.key, "zenodo_record"]), name="zenodo_file_matches_artifact", blocking=True, partitions_def=partitions,
         description="Before a torrent lists Zenodo as a web seed: the public Zenodo file has the artifact's sha256.",
     )
@@ -41,7 +51,7 @@ def dataset_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
         with publisher.open(context.log.info) as pub:
             return _result(verify.web_seeds_serve_the_torrent(pub, spec, _partition(context)))
 
-    return [artifact_matches_manifest, zenodo_file_matches_artifact, web_seeds_serve_the_torrent]
+    return [artifact_matches_manifest, schema_matches_previous_version, zenodo_file_matches_artifact, web_seeds_serve_the_torrent]
 
 
 def _partition(context: dg.AssetCheckExecutionContext) -> str:
