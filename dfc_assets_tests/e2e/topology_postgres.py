@@ -119,5 +119,7 @@ class ThrowawayPostgres:
 
 
 def _has_c_utf8() -> bool:
+    if shutil.which("locale") is None:
+        return False
     result = subprocess.run(["locale", "-a"], capture_output=True, text=True)
     return any(line.lower() in ("c.utf8", "c.utf-8") for line in result.stdout.splitlines())
