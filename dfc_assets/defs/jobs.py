@@ -19,7 +19,7 @@ def dataset_job(spec: DatasetSpec):
         selection=dg.AssetSelection.groups(spec.key),
         partitions_def=dg.DynamicPartitionsDefinition(name=spec.partitions_name),
         description=f"Publish one version of {spec.id}: archive, artifact, Zenodo DOI, torrent, STAC item.",
-        tags={"dfc/dataset": spec.key},
+        tags={"dfc/dataset": spec.key, "dfc/zenodo": "upload"},  # run queue limits in docker/dagster.yaml
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +61,25 @@ class Seeder:
         atp.ti = lt.torrent_info(lt.bdecode(torrent))
         atp.save_path = str(file_dir)
         atp.flags |= lt.torrent_flags.seed_mode
-        self._handles[key] = self._session.add_torrent(atp)
+        # Started now, not queued: a peer connecting before the torrent is active is dropped and retried only after 60 s.
+        atp.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+        handle = self._session.add_torrent(atp)
+        self._handles[key] = handle
+        self._wait_until_serving(handle, info.name)
         return key
+
+    def _wait_until_serving(self, handle, name: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = handle.status()
+            if status.is_seeding and not (status.flags & lt.torrent_flags.paused):
+                return
+            if status.errc.value():
+                raise RuntimeError(f"cannot seed {name!r}: {status.errc.message()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name!r} did not start seeding within {timeout:g} s (state {status.state})")
+            self._session.pop_alerts()
+            time.sleep(0.05)
 
     def remove(self, infohash: str) -> None:
         handle = self._handles.pop(infohash)

@@ -62,15 +62,6 @@ class Published:
         return magnet_uri(dataclasses.replace(info, web_seeds=(), trackers=()), peer=peer)
 
 
-def wait_until_serving(seeder, timeout: float = 30) -> None:
-    """Seeder.add returns before libtorrent starts the torrent (it is auto-managed and paused until the next tick); a
-    peer that connects in between is dropped and waits libtorrent's 60 s reconnect delay. Reported to torrent/."""
-    deadline = time.monotonic() + timeout
-    while not all(h.status().is_seeding and not h.status().paused for h in seeder._handles.values()):
-        assert time.monotonic() < deadline, "the seeder did not start its torrents"
-        time.sleep(0.05)
-
-
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

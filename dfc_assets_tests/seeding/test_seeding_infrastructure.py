@@ -10,7 +10,7 @@ from dfc_assets.seeding import InfrastructureSeeder, SwarmMonitor, run_until_sto
 from dfc_assets.torrent.download import download_magnet
 from dfc_assets.torrent.seeder import Seeder
 
-from .conftest import BOUNDARY, TABLE, file_sha256, wait_until_serving
+from .conftest import BOUNDARY, TABLE, file_sha256
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -27,7 +27,6 @@ def test_a_magnet_with_only_x_pe_downloads_from_the_infrastructure_seeder(publis
         added = {(offer.dataset_id, offer.version) for offer in infrastructure.poll()}
         assert {(BOUNDARY.id, "2022-02-09"), (TABLE.id, "2025-06-11")} <= added
         assert infrastructure.poll() == []  # nothing new: a poll adds each version once
-        wait_until_serving(seeder)
         uri = published.peer_only_magnet(TABLE, "2025-06-11", seeder.peer)
         assert "ws=" not in uri and "tr=" not in uri
         got = download_magnet(uri, tmp_path / "client", listen="127.0.0.2:0", timeout=60)
@@ -50,7 +49,6 @@ def test_the_running_seeder_picks_up_a_version_published_later(published, tmp_pa
             published.ensure(BOUNDARY, "2016")
             new = published.infohash(BOUNDARY, "2016")
             wait_for(lambda: new in infrastructure.seeding, 30, "the seeder to add version 2016")
-            wait_until_serving(seeder)
             got = download_magnet(published.peer_only_magnet(BOUNDARY, "2016", seeder.peer), tmp_path / "client",
                                   listen="127.0.0.3:0", timeout=60)
         finally:

@@ -9,7 +9,7 @@ from dfc_assets.seeding import Selection, VolunteerSeeder, choose, read_offers
 from dfc_assets.torrent.download import download_magnet
 from dfc_assets.torrent.seeder import Seeder
 
-from .conftest import BOUNDARY, TABLE, file_sha256, wait_until_serving
+from .conftest import BOUNDARY, TABLE, file_sha256
 
 BOUNDARY_SIZE = 25_686  # each version of the boundary fixture; the table version is ~309 kB
 
@@ -34,7 +34,6 @@ def test_a_volunteer_seeds_what_fits_its_budget_and_serves_it_by_magnet(three_ve
         assert sorted((o.dataset_id, o.version) for o in result.chosen) == [(BOUNDARY.id, "2016"), (BOUNDARY.id, "2022-02-09")]
         assert result.failed == {} and len(result.added) == 2
         assert {s.infohash_v1 for s in seeder.status()} == {published.infohash(BOUNDARY, v) for v in ("2016", "2022-02-09")}
-        wait_until_serving(seeder)
         got = download_magnet(published.peer_only_magnet(BOUNDARY, "2016", seeder.peer), tmp_path / "client",
                               listen="127.0.0.6:0", timeout=60)
     for version in ("2016", "2022-02-09"):
