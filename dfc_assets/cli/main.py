@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
 
     register_catalog(commands, DEFAULT_WORKDIR)
 
+    from dfc_assets.transform.command import add_transform_parser, run_transform_command
+
+    add_transform_parser(commands).set_defaults(run=run_transform_command)
+
     from dfc_assets.cli.operator import add_operator_commands
 
     add_operator_commands(commands)
