@@ -7,6 +7,7 @@ collections in the `stac-geoparquet` footer key, written to a temporary file and
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import itertools
@@ -14,7 +15,8 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,9 +143,24 @@ def _footer_bytes(items: Sequence[dict], collections: Sequence[dict]) -> bytes:
     return encoded
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Converting items to rows and back allocates millions of short-lived, acyclic dicts and lists, for which
+    Python's cyclic collector rescans the whole heap again and again (40% of a 100,000-item rebuild); reference
+    counting frees them anyway. Process-wide, so it is restored only if it was on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def items_to_table(items: Sequence[dict]) -> pa.Table:
     """Rows in catalog order with version links applied, in the pinned schema."""
-    return pa.Table.from_pylist(items_to_rows(link_versions(items)), schema=CATALOG_SCHEMA)
+    with cyclic_gc_paused():
+        return pa.Table.from_pylist(items_to_rows(link_versions(items)), schema=CATALOG_SCHEMA)
 
 
 def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: Path) -> CatalogFile:
@@ -193,7 +210,8 @@ def read_catalog_table(path_or_url: str | Path) -> pa.Table:
 
 
 def table_to_items(table: pa.Table) -> list[dict]:
-    return [row_to_item(row, table.schema) for row in table.to_pylist()]
+    with cyclic_gc_paused():
+        return [row_to_item(row, table.schema) for row in table.to_pylist()]
 
 
 def read_catalog(path_or_url: str | Path) -> list[dict]:

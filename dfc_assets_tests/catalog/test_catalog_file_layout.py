@@ -57,3 +57,19 @@ def test_no_dataset_is_split_across_row_groups_in_the_file(tmp_path, monkeypatch
     parquet = pq.ParquetFile(path)
     per_group = [parquet.read_row_group(i, columns=["collection"]).column("collection").to_pylist() for i in range(parquet.num_row_groups)]
     assert per_group == [[BOUNDARIES] * 4, [STATCAN_TABLE] * 3]
+
+
+def test_the_gc_pause_of_a_rebuild_restores_the_collector_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    with geoparquet.cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with geoparquet.cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
