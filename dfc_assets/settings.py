@@ -36,6 +36,7 @@ class Settings:
     trackers: tuple[str, ...] = ()
     seeder_peer: str | None = None
     torrent_flavour: str = "hybrid"
+    zenodo_community: str | None = "dataforcanada"
     embedded: bool = False
     embedded_zenodo_token: str | None = field(default=None, repr=False)
 
@@ -83,6 +84,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trackers=_words(env.get("DFC_TRACKERS")),
         seeder_peer=env.get("DFC_SEEDER_PEER") or None,
         torrent_flavour=env.get("DFC_TORRENT_FLAVOUR", "hybrid"),
+        zenodo_community=env.get("DFC_ZENODO_COMMUNITY", "dataforcanada") or None,
         embedded=bool(services),
         embedded_zenodo_token=services.get("zenodo_token"),
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from dfc_assets.publication.artifact import load_artifact
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.registry import DatasetSpec
+from dfc_assets.storage import CATALOG
 from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX
 from dfc_assets.zenodo import PublishedRecord, publish_version
 
@@ -38,7 +39,9 @@ def known_concept_recid(publisher: Publisher, spec: DatasetSpec) -> str | None:
     return None
 
 
-def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, source_urls: list[str]) -> dict:
+def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, source_urls: list[str], *,
+                     community: str | None = None, catalog_url: str | None = None) -> dict:
+    """Our own metadata model, never a GET body sent back (a PUT replaces everything on Zenodo)."""
     description = f"<p>{spec.description.en}</p>"
     if spec.description.fr:
         description += f"<p lang=\"fr\"><strong>{spec.title.fr or ''}</strong> {spec.description.fr}</p>"
@@ -55,8 +58,12 @@ def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, s
         "notes": f"sha256 of {artifact_manifest['output'].get('file_name', spec.id)}: {artifact_manifest['output']['sha256']}",
     }
     related = [{"identifier": url, "relation": "isDerivedFrom", "resource_type": "dataset"} for url in source_urls if url.startswith("http")]
+    if catalog_url:
+        related.append({"identifier": catalog_url, "relation": "isPartOf", "resource_type": "dataset"})
     if related:
         metadata["related_identifiers"] = related
+    if community:
+        metadata["communities"] = [{"identifier": community}]
     return metadata
 
 
@@ -81,7 +88,8 @@ def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> Pub
         publisher.zenodo,
         dataset_id=spec.id,
         version=version,
-        metadata=deposit_metadata(spec, version, artifact.manifest, source_urls),
+        metadata=deposit_metadata(spec, version, artifact.manifest, source_urls, community=publisher.settings.zenodo_community,
+                                  catalog_url=publisher.store.public_url(CATALOG)),
         files=files,
         concept_recid=known_concept_recid(publisher, spec),
         journal=StoreJournal(publisher, keys.zenodo_journal),

@@ -13,8 +13,13 @@ from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 
 
 class Stack:
-    def __init__(self, workdir: Path, urls, instance: dg.DagsterInstance, defs: dg.Definitions) -> None:
-        self.workdir, self.urls, self.instance, self.defs = workdir, urls, instance, defs
+    def __init__(self, workdir: Path, services: LocalServices, instance: dg.DagsterInstance, defs: dg.Definitions) -> None:
+        self.workdir, self.services, self.instance, self.defs = workdir, services, instance, defs
+        self.urls = services.urls
+
+    @property
+    def emulator(self):
+        return self.services.emulator
 
     @property
     def store_root(self) -> Path:
@@ -38,13 +43,14 @@ class Stack:
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("embedded")
     saved = {name: os.environ.get(name) for name in ("DFC_SERVICES_FILE", "DAGSTER_HOME")}
-    with LocalServices(workdir) as urls:
+    services = LocalServices(workdir)
+    with services:
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
         from dfc_assets.definitions import build_definitions
 
         with dg.DagsterInstance.get() as instance:
-            yield Stack(workdir, urls, instance, build_definitions())
+            yield Stack(workdir, services, instance, build_definitions())
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)
