@@ -113,3 +113,21 @@ def test_a_changed_source_becomes_a_new_published_version(dagster_dev, tmp_path)
     wait_until(lambda: (TABLE.id, today) in catalog_versions(store), timeout=240, what="the new version's catalog row", processes=[process], interval=2)
     keys = {run["runId"]: {t["key"]: t["value"] for t in run["tags"]} for run in publish_runs(api)}
     assert any(tags.get("dagster/run_key") == f"{TABLE.key}:{today}" or tags.get("dagster/partition") == today for tags in keys.values())
+
+
+def test_a_backfill_of_two_old_versions_through_the_daemon(dagster_dev, capsys):
+    store, _, api, process = dagster_dev
+    from dfc_assets.catalog.geoparquet import read_catalog
+    from dfc_assets.cli.main import main
+    from dfc_assets.storage import processed_pointer
+
+    assert main(["backfill", BOUNDARY.key, "2016", "2011", "--webserver", api.base_url, "--wait"]) == 0
+    assert "COMPLETED_SUCCESS" in capsys.readouterr().out
+    assert published(store, BOUNDARY, "2016") and published(store, BOUNDARY, "2011")
+    assert json.loads((store / processed_pointer(BOUNDARY.id)).read_text())["version"] == "2022-02-09"
+    wait_until(lambda: {(BOUNDARY.id, v) for v in ("2011", "2016")} <= catalog_versions(store), timeout=240,
+               what="the catalog to follow the backfill", processes=[process], interval=2)
+    items = {i["properties"]["version"]: i for i in read_catalog(store / CATALOG) if i["collection"] == BOUNDARY.id}
+    rels = {v: {link["rel"]: link["href"] for link in item["links"]} for v, item in items.items()}
+    assert items["2016"]["id"] in rels["2011"]["successor-version"] and items["2022-02-09"]["id"] in rels["2016"]["successor-version"]
+    assert items["2011"]["id"] in rels["2016"]["predecessor-version"] and "successor-version" not in rels["2022-02-09"]
