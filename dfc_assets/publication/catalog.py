@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyarrow.parquet as pq
+
 from dfc_assets.catalog.collection import DatasetFacts, build_collection
 from dfc_assets.catalog.file_checks import CatalogFileError, verify_catalog_file
 from dfc_assets.catalog.geoparquet import CatalogFile, write_catalog
@@ -26,15 +28,52 @@ class PublishedCatalog:
     items_per_dataset: dict[str, int]
 
 
+MAX_REBUILDS = 5
+
+
+def item_keys(publisher: Publisher, spec: DatasetSpec) -> list[str]:
+    return [info.key for info in publisher.store.list(f"releases/{spec.id}/") if info.key.endswith(STAC_ITEM_SUFFIX)]
+
+
 def published_items(publisher: Publisher, spec: DatasetSpec) -> list[dict]:
-    return [
-        json.loads(publisher.store.get_bytes(info.key))
-        for info in publisher.store.list(f"releases/{spec.id}/")
-        if info.key.endswith(STAC_ITEM_SUFFIX)
-    ]
+    return [json.loads(publisher.store.get_bytes(key)) for key in item_keys(publisher, spec)]
+
+
+def _all_item_keys(publisher: Publisher, specs: Sequence[DatasetSpec]) -> set[str]:
+    return {key for spec in specs for key in item_keys(publisher, spec)}
+
+
+def _published_ids(publisher: Publisher) -> set[str]:
+    if publisher.store.head(CATALOG) is None:
+        return set()
+    local = publisher.store.download(CATALOG, publisher.scratch / "catalog" / "published.parquet")
+    return set(pq.read_table(local, columns=["id"]).column("id").to_pylist())
 
 
 def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedCatalog:
+    """Rebuild from every item; publish only a build that lost nothing (items listed then, and rows published now)."""
+    for _ in range(MAX_REBUILDS):
+        listed = _all_item_keys(publisher, specs)
+        built = _build(publisher, specs)
+        ours = {item["id"] for item in built.items}
+        if _all_item_keys(publisher, specs) == listed and _published_ids(publisher) <= ours:
+            publisher.store.copy(built.build_key, CATALOG)
+            publisher.log(f"catalog: {built.file.rows} items from {len(built.collections)} datasets written to {CATALOG} (build {built.build_key})")
+            return PublishedCatalog(CATALOG, built.build_key, publisher.store.public_url(CATALOG), built.file, built.counts)
+        publisher.log("catalog: versions were published while this build ran; rebuilding so that no row is lost")
+    raise PublicationError(f"catalog: items kept changing over {MAX_REBUILDS} rebuilds; {CATALOG} stays as it was, try again")
+
+
+@dataclass(frozen=True)
+class _Build:
+    items: list[dict]
+    collections: list[dict]
+    counts: dict[str, int]
+    file: CatalogFile
+    build_key: str
+
+
+def _build(publisher: Publisher, specs: Sequence[DatasetSpec]) -> _Build:
     items: list[dict] = []
     collections: list[dict] = []
     counts: dict[str, int] = {}
@@ -62,9 +101,7 @@ def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> Publish
     stac_dir = publisher.scratch / "catalog" / "stac"
     for path in write_stac_json(items, collections, stac_dir, geoparquet_url=publisher.store.public_url(CATALOG)):
         publisher.store.put_file(STAC_JSON_PREFIX + path.relative_to(stac_dir).as_posix(), path)
-    publisher.store.copy(build_key, CATALOG)
-    publisher.log(f"catalog: {written.rows} items from {len(collections)} datasets written to {CATALOG} (build {build_key})")
-    return PublishedCatalog(CATALOG, build_key, publisher.store.public_url(CATALOG), written, counts)
+    return _Build(items, collections, counts, written, build_key)
 
 
 def _dataset_facts(publisher: Publisher, spec: DatasetSpec, items: list[dict]) -> DatasetFacts:
