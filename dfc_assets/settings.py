@@ -30,6 +30,7 @@ class Settings:
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    s3_object_acl: str | None = None
     wds_base_url: str = STATCAN_WDS_URL
     sources_base_url: str = ""
     mirror_base_urls: tuple[str, ...] = ()
@@ -78,6 +79,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_bucket=env.get("DFC_S3_BUCKET"),
         s3_endpoint_url=env.get("DFC_S3_ENDPOINT_URL"),
         s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        s3_object_acl=env.get("DFC_S3_OBJECT_ACL") or None,
         wds_base_url=env.get("DFC_WDS_BASE_URL") or services.get("wds_base_url") or STATCAN_WDS_URL,
         sources_base_url=env.get("DFC_SOURCES_BASE_URL") or services.get("sources_url", ""),
         mirror_base_urls=_words(env.get("DFC_MIRROR_BASE_URLS")),

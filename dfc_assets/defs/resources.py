@@ -22,7 +22,7 @@ USER_AGENT = f"dfc_assets/{__version__} (Data for Canada; +https://dataforcanada
 def object_store(settings: Settings) -> ObjectStore:
     if settings.store_kind == "s3":
         client = S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region).get_client()
-        return S3ObjectStore(client, settings.s3_bucket or "", settings.public_base_url)
+        return S3ObjectStore(client, settings.s3_bucket or "", settings.public_base_url, object_acl=settings.s3_object_acl)
     return LocalFolderStore(settings.local_store_root, settings.public_base_url)  # type: ignore[arg-type]
 
 

@@ -25,10 +25,11 @@ def _is_precondition_failed(error: ClientError) -> bool:
 
 
 class S3ObjectStore:
-    def __init__(self, client: Any, bucket: str, public_base_url: str) -> None:
+    def __init__(self, client: Any, bucket: str, public_base_url: str, *, object_acl: str | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.public_base_url = public_base_url.rstrip("/") + "/"
+        self.acl = {"ACL": object_acl} if object_acl else {}  # e.g. public-read where ACLs make objects public
 
     def _existing_sha256(self, key: str) -> str | None:
         info = self.head(key)
@@ -51,14 +52,14 @@ class S3ObjectStore:
     def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._write_once_guard(key, file_sha256(path)):
             return
-        self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type or content_type_for(key)})
+        self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type or content_type_for(key), **self.acl})
 
     def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):
             return
         extra: dict[str, str] = {"IfNoneMatch": "*"} if if_absent else {}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or content_type_for(key), **extra)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or content_type_for(key), **extra, **self.acl)
         except ClientError as error:
             if if_absent and _is_precondition_failed(error) and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):
                 return
@@ -95,7 +96,7 @@ class S3ObjectStore:
         return sorted(found, key=lambda info: info.key)
 
     def copy(self, source_key: str, dest_key: str) -> None:
-        self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, dest_key)
+        self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, dest_key, ExtraArgs=dict(self.acl))
 
     def public_url(self, key: str) -> str:
         return self.public_base_url + key
