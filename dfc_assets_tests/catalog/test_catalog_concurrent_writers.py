@@ -101,26 +101,46 @@ def test_two_runs_each_publishing_a_version_keep_both_rows(store, seeded, tmp_pa
 
 
 class PausingStore:
-    """A store that holds its writer just before it uploads a catalog build, until told to go on."""
+    """A store that holds its writer at one moment of its rebuild until told to go on: just before it uploads its
+    build under catalog/builds/ ("upload"), or just before it copies a build over the published catalog ("publish")."""
 
-    def __init__(self, inner: LocalFolderStore) -> None:
+    def __init__(self, inner: LocalFolderStore, moment: str) -> None:
         self.inner = inner
+        self.moment = moment
         self.paused = threading.Event()
         self.go_on = threading.Event()
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
 
-    def put_file(self, key: str, path: Path, **kwargs) -> None:
-        if key.startswith(CATALOG_BUILDS_PREFIX) and not self.paused.is_set():
+    def _maybe_pause(self, moment: str) -> None:
+        if moment == self.moment and not self.paused.is_set():
             self.paused.set()
             self.go_on.wait(timeout=WAIT_SECONDS)  # a writer that serialises rebuilds may keep the other one waiting
+
+    def put_file(self, key: str, path: Path, **kwargs) -> None:
+        if key.startswith(CATALOG_BUILDS_PREFIX):
+            self._maybe_pause("upload")
         self.inner.put_file(key, path, **kwargs)
 
+    def copy(self, source_key: str, dest_key: str, **kwargs) -> None:
+        if dest_key == CATALOG:
+            self._maybe_pause("publish")
+        self.inner.copy(source_key, dest_key, **kwargs)
 
-def test_a_rebuild_that_listed_before_a_newer_publication_does_not_publish_over_it(store, seeded, tmp_path):
+
+@pytest.mark.parametrize("moment", [
+    "upload",
+    pytest.param("publish", marks=pytest.mark.xfail(strict=True, reason=(
+        "publication.catalog.build_catalog checks (items re-listed, published ids a subset of its build) and then "
+        "copies over catalog/dfc-catalog.parquet unconditionally: a writer held between its check and its copy "
+        "while another run publishes a version and rebuilds overwrites the newer catalog. Closing it needs a "
+        "conditional copy (If-Match on the published catalog's ETag, or a lock on LocalFolderStore) and a rebuild "
+        "when it fails."))),
+])
+def test_a_rebuild_overtaken_by_a_newer_publication_does_not_publish_over_it(store, seeded, tmp_path, moment):
     dataset = SPECS[0]
-    slow = PausingStore(store)
+    slow = PausingStore(store, moment)
     slow_id = publish_item(store, dataset, "2025-07-11", 300)
     slow_errors: list[BaseException] = []
 
@@ -133,10 +153,10 @@ def test_a_rebuild_that_listed_before_a_newer_publication_does_not_publish_over_
     thread = threading.Thread(target=slow_rebuild)
     thread.start()
     try:
-        assert slow.paused.wait(timeout=WAIT_SECONDS), "the slow rebuild never reached its upload"
+        assert slow.paused.wait(timeout=WAIT_SECONDS), f"the slow rebuild never reached its {moment}"
         fast_id = publish_item(store, dataset, "2025-08-11", 301)
         build_catalog(publisher(store, tmp_path / "fast", []), SPECS)
-        assert published_ids(store) == sorted(seeded + [slow_id, fast_id])
+        assert fast_id in published_ids(store)
     finally:
         slow.go_on.set()
         thread.join(timeout=4 * WAIT_SECONDS)
