@@ -1,25 +1,27 @@
-"""One read of a version file -> MD5, SHA-256, v1 piece hashes and the v2 (BEP 52) merkle tree.
+"""One read of a version file -> any of MD5, SHA-256, v1 piece hashes and the v2 (BEP 52) merkle tree.
 
-The reader fills a small fixed pool of buffers; per buffer, a thread for the whole-file MD5, a thread for the
-whole-file SHA-256 and a pool for the piece hashes run concurrently. hashlib releases the GIL for buffers
-above 2 KiB, so the hashes use every core; memory is the buffer pool, flat in file size.
+The file is taken window by window (a few piece-aligned windows in flight, so memory is flat in file size).
+Each window goes to the whole-file streams, one thread each (MD5 and SHA-256 cannot be split), and to a pool
+that hashes its pieces, SHA-1 and v2 leaves as separate jobs so that two cores share one window. hashlib
+releases the GIL on buffers of 2 KiB and more, so every core hashes at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .options import MIB, check_piece_size
 
 BLOCK_SIZE = 16 * 1024  # BEP 52 leaf block
-READ_SIZE = 4 * MIB     # smallest read; a read holds whole pieces
+WINDOW_SIZE = 16 * MIB  # smallest window; a window holds whole pieces
 ZERO_HASH = bytes(32)
 
 Progress = Callable[[int, int], None]
@@ -28,8 +30,8 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class FileDigests:
     size: int
-    md5: str                        # hex
-    sha256: str                     # hex
+    md5: str | None                 # hex; None when not asked for
+    sha256: str | None              # hex; None when not asked for
     piece_size: int
     pieces_v1: bytes | None         # concatenated 20-byte SHA-1 piece hashes
     pieces_root_v2: bytes | None    # 32-byte BEP 52 "pieces root"
@@ -50,54 +52,57 @@ def _zero_subtree_hash(leaves: int) -> bytes:
 
 def merkle_root(hashes: list[bytes], width: int, pad: bytes) -> bytes:
     """Root of a binary SHA-256 tree over `hashes` padded with `pad` to `width` (a power of two) entries."""
+    sha256 = hashlib.sha256
     layer = hashes + [pad] * (width - len(hashes))
     while len(layer) > 1:
-        layer = [hashlib.sha256(layer[i] + layer[i + 1]).digest() for i in range(0, len(layer), 2)]
+        layer = [sha256(layer[i] + layer[i + 1]).digest() for i in range(0, len(layer), 2)]
     return layer[0]
 
 
-def _hash_pieces(
-    view: memoryview, piece_size: int, v1: bool, v2: bool, leaf_width: int
-) -> tuple[list[bytes], list[bytes]]:
-    sha1s: list[bytes] = []
-    roots: list[bytes] = []
+def _sha1_pieces(view: memoryview, piece_size: int) -> bytes:
+    sha1 = hashlib.sha1
+    return b"".join(sha1(view[start : start + piece_size]).digest() for start in range(0, len(view), piece_size))
+
+
+def _v2_piece_roots(view: memoryview, piece_size: int, leaf_width: int) -> list[bytes]:
+    sha256 = hashlib.sha256
+    roots = []
     for start in range(0, len(view), piece_size):
         piece = view[start : start + piece_size]
-        if v1:
-            sha1s.append(hashlib.sha1(piece).digest())
-        if v2:
-            leaves = [hashlib.sha256(piece[b : b + BLOCK_SIZE]).digest() for b in range(0, len(piece), BLOCK_SIZE)]
-            roots.append(merkle_root(leaves, leaf_width, ZERO_HASH))
-    return sha1s, roots
+        leaves = [sha256(piece[b : b + BLOCK_SIZE]).digest() for b in range(0, len(piece), BLOCK_SIZE)]
+        roots.append(merkle_root(leaves, leaf_width, ZERO_HASH))
+    return roots
 
 
-class _Chunk:
-    """A filled buffer shared by the three consumers; goes back to the pool when all are done."""
+class _Window:
+    """A piece-aligned stretch of the file shared by its consumers; unmapped when the last one is done."""
 
-    def __init__(self, buf: bytearray, length: int, on_free: Callable[[bytearray, int], None]) -> None:
-        self.buf = buf
-        self.view = memoryview(buf)[:length]
-        self.length = length
-        self._users = 3
+    def __init__(self, index: int, view: memoryview, users: int, on_done: Callable[[int], None]) -> None:
+        self.index = index
+        self.view: memoryview | None = view
+        self.length = len(view)
+        self._users = users
         self._lock = threading.Lock()
-        self._on_free = on_free
+        self._on_done = on_done
 
     def release(self) -> None:
         with self._lock:
             self._users -= 1
             last = self._users == 0
         if last:
-            self._on_free(self.buf, self.length)
+            self.view = None  # the mapping goes with its last view (jobs' slices are gone by now)
+            self._on_done(self.length)
 
 
-def _stream_hash(h: "hashlib._Hash", chunks: "queue.Queue[_Chunk | None]", errors: list[BaseException]) -> None:
-    while (chunk := chunks.get()) is not None:
+def _stream(h: "hashlib._Hash", windows: "queue.SimpleQueue[_Window | None]", errors: list[BaseException]) -> None:
+    while (window := windows.get()) is not None:
         try:
-            h.update(chunk.view)
-        except BaseException as exc:  # keep draining so the reader never blocks on a dead consumer
+            if not errors:
+                h.update(window.view)
+        except BaseException as exc:  # keep draining so the reader never waits on a dead consumer
             errors.append(exc)
         finally:
-            chunk.release()
+            window.release()
 
 
 def digest_file(
@@ -106,92 +111,105 @@ def digest_file(
     piece_size: int,
     v1: bool = True,
     v2: bool = True,
+    md5: bool = True,
+    sha256: bool = True,
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> FileDigests:
-    """Read `path` once and return its MD5, SHA-256 and torrent piece hashes; progress(bytes_done, total)."""
+    """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total)."""
     check_piece_size(piece_size)
+    if not (v1 or v2 or md5 or sha256):
+        raise ValueError("digest_file: nothing to compute (v1, v2, md5 and sha256 are all off)")
     path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        raise ValueError(f"{path}: cannot make a torrent of an empty file")
-
-    read_size = max(piece_size, READ_SIZE)  # both powers of two, so a read holds whole pieces
+    window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
     workers = threads or max(1, os.cpu_count() or 1)
-    free: queue.Queue[bytearray] = queue.Queue()
-    for _ in range(workers + 3):
-        free.put(bytearray(read_size))
-
+    in_flight = threading.BoundedSemaphore(workers + 2)
+    errors: list[BaseException] = []
     done = 0
     done_lock = threading.Lock()
 
-    def on_free(buf: bytearray, length: int) -> None:
+    def on_done(length: int) -> None:
         nonlocal done
         with done_lock:
             done += length
-        free.put(buf)
+        in_flight.release()
 
-    single_piece = size <= piece_size
-    leaf_width = _next_pow2(-(-size // BLOCK_SIZE)) if single_piece else piece_size // BLOCK_SIZE
-    md5, sha256 = hashlib.md5(), hashlib.sha256()
-    errors: list[BaseException] = []
-    md5_q: queue.Queue[_Chunk | None] = queue.Queue()
-    sha_q: queue.Queue[_Chunk | None] = queue.Queue()
-    streams = [
-        threading.Thread(target=_stream_hash, args=(md5, md5_q, errors), name="digest-md5", daemon=True),
-        threading.Thread(target=_stream_hash, args=(sha256, sha_q, errors), name="digest-sha256", daemon=True),
-    ]
-    for t in streams:
-        t.start()
-    futures: list[Future[tuple[list[bytes], list[bytes]]]] = []
-
-    def piece_job(chunk: _Chunk) -> tuple[list[bytes], list[bytes]]:
-        try:
-            return _hash_pieces(chunk.view, piece_size, v1, v2, leaf_width)
-        finally:
-            chunk.release()
-
-    read = 0
+    fd = os.open(path, os.O_RDONLY)
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-pieces") as pool, open(
-            path, "rb", buffering=0
-        ) as f:
-            if hasattr(os, "posix_fadvise"):
-                os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            while read < size:
-                buf = free.get()
-                length = _read_full(f, buf, min(read_size, size - read))
-                if length == 0:
-                    free.put(buf)
-                    raise OSError(f"{path}: file shrank while hashing (read {read} of {size} bytes); retry")
-                read += length
-                chunk = _Chunk(buf, length, on_free)
-                md5_q.put(chunk)
-                sha_q.put(chunk)
-                futures.append(pool.submit(piece_job, chunk))
-                if progress is not None:
-                    progress(done, size)
-            if f.read(1):
-                raise OSError(f"{path}: file grew while hashing (more than {size} bytes); retry")
-    finally:
-        md5_q.put(None)
-        sha_q.put(None)
-        for t in streams:
-            t.join()
-    if errors:
-        raise errors[0]
+        size = os.fstat(fd).st_size
+        if size == 0:
+            raise ValueError(f"{path}: cannot make a torrent of an empty file")
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        single_piece = size <= piece_size
+        leaf_width = _next_pow2(-(-size // BLOCK_SIZE)) if single_piece else piece_size // BLOCK_SIZE
+        n_windows = -(-size // window_size)
+        sha1_parts: list[bytes] = [b""] * n_windows
+        root_parts: list[list[bytes]] = [[] for _ in range(n_windows)]
 
-    sha1s: list[bytes] = []
-    roots: list[bytes] = []
-    for fut in futures:
-        s, r = fut.result()
-        sha1s += s
-        roots += r
+        def sha1_job(window: _Window) -> None:
+            try:
+                if not errors:
+                    sha1_parts[window.index] = _sha1_pieces(window.view, piece_size)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                window.release()
+
+        def v2_job(window: _Window) -> None:
+            try:
+                if not errors:
+                    root_parts[window.index] = _v2_piece_roots(window.view, piece_size, leaf_width)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                window.release()
+
+        hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
+        feeds: list[queue.SimpleQueue[_Window | None]] = [queue.SimpleQueue() for _ in hashes]
+        streams = [
+            threading.Thread(target=_stream, args=(h, feed, errors), name=f"digest-{name}", daemon=True)
+            for (name, h), feed in zip(hashes.items(), feeds)
+        ]
+        jobs = [job for job, wanted in ((sha1_job, v1), (v2_job, v2)) if wanted]
+        users = len(streams) + len(jobs)
+        for t in streams:
+            t.start()
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-pieces") as pool:
+                for index in range(n_windows):
+                    in_flight.acquire()
+                    if errors:
+                        break
+                    offset = index * window_size
+                    length = min(window_size, size - offset)
+                    if os.fstat(fd).st_size < offset + length:  # a mapping past the end faults the process
+                        raise OSError(f"{path}: file shrank while hashing (now below {offset + length} of {size} bytes); retry")
+                    window = _Window(index, memoryview(_map(fd, offset, length)), users, on_done)
+                    for feed in feeds:
+                        feed.put(window)
+                    for job in jobs:
+                        pool.submit(job, window)
+                    del window
+                    if progress is not None:
+                        progress(done, size)
+        finally:
+            for feed in feeds:
+                feed.put(None)
+            for t in streams:
+                t.join()
+        if errors:
+            raise errors[0]
+        if os.fstat(fd).st_size != size:
+            raise OSError(f"{path}: file changed size while hashing ({size} bytes at the start); retry")
+    finally:
+        os.close(fd)
     if progress is not None:
         progress(size, size)
 
     pieces_root = piece_layer = None
     if v2:
+        roots = [root for part in root_parts for root in part]
         if single_piece:
             pieces_root = roots[0]
         else:
@@ -200,22 +218,16 @@ def digest_file(
             pieces_root = merkle_root(roots, _next_pow2(len(roots)), pad)
     return FileDigests(
         size=size,
-        md5=md5.hexdigest(),
-        sha256=sha256.hexdigest(),
+        md5=hashes["md5"].hexdigest() if md5 else None,
+        sha256=hashes["sha256"].hexdigest() if sha256 else None,
         piece_size=piece_size,
-        pieces_v1=b"".join(sha1s) if v1 else None,
+        pieces_v1=b"".join(sha1_parts) if v1 else None,
         pieces_root_v2=pieces_root,
         piece_layer_v2=piece_layer,
     )
 
 
-def _read_full(f, buf: bytearray, want: int) -> int:
-    view = memoryview(buf)
-    got = 0
-    while got < want:
-        n = f.readinto(view[got:want])
-        if not n:
-            break
-        got += n
-    view.release()
-    return got
+def _map(fd: int, offset: int, length: int) -> mmap.mmap:
+    """Read-only mapping of the page cache, filled up front: no copy into Python buffers."""
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    return mmap.mmap(fd, length, flags=flags, prot=mmap.PROT_READ, offset=offset)

@@ -24,8 +24,8 @@ class BuiltTorrent:
     infohash_v2: str | None         # hex (full 32 bytes); None for v1
     web_seeds: tuple[str, ...]
     trackers: tuple[str, ...]
-    md5: str                        # of the file, hex
-    sha256: str                     # of the file, hex
+    md5: str | None                 # of the file, hex; None when built with md5=False
+    sha256: str | None              # of the file, hex; None when built with sha256=False
 
 
 @dataclass(frozen=True)
@@ -124,13 +124,17 @@ def build_torrent(
     options: TorrentOptions,
     web_seeds: Sequence[str] = (),
     progress: Progress | None = None,
+    md5: bool = True,
+    sha256: bool = True,
 ) -> BuiltTorrent:
-    """Single-file torrent of `path` published under `name`, with its MD5 and SHA-256, from one read."""
+    """Single-file torrent of `path` published under `name`, with the file's MD5 and SHA-256 (each unless
+    switched off) from the same read."""
     path = Path(path)
     _check_name(name)
     size = path.stat().st_size
     digests = digest_file(
-        path, piece_size=options.piece_size_for(size), v1=True, v2=options.flavour == "hybrid", progress=progress
+        path, piece_size=options.piece_size_for(size), v1=True, v2=options.flavour == "hybrid",
+        md5=md5, sha256=sha256, progress=progress,
     )
     return torrent_from_digests(name, digests, options, web_seeds)
 
