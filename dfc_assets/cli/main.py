@@ -55,7 +55,9 @@ def _dev(args: argparse.Namespace) -> int:
     with LocalServices(workdir) as urls:
         env = dict(os.environ, DFC_SERVICES_FILE=str(workdir / SERVICES_FILE), DAGSTER_HOME=str(prepare_dagster_home(workdir)))
         print(f"local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}", flush=True)
-        command = ["dagster", "dev", "-m", "dfc_assets.definitions", "-h", args.host, "-p", str(args.port)]
+        workspace = workdir / "workspace.yaml"  # location name dfc_assets, as in production and for `dfc backfill --webserver`
+        workspace.write_text("load_from:\n  - python_module:\n      module_name: dfc_assets.definitions\n      location_name: dfc_assets\n", encoding="utf-8")
+        command = ["dagster", "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
         process = subprocess.Popen(command, env=env)
         try:
             return process.wait()

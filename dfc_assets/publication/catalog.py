@@ -6,8 +6,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyarrow.parquet as pq
-
 from dfc_assets.catalog.collection import DatasetFacts, build_collection
 from dfc_assets.catalog.file_checks import CatalogFileError, verify_catalog_file
 from dfc_assets.catalog.geoparquet import CatalogFile, write_catalog
@@ -43,20 +41,17 @@ def _all_item_keys(publisher: Publisher, specs: Sequence[DatasetSpec]) -> set[st
     return {key for spec in specs for key in item_keys(publisher, spec)}
 
 
-def _published_ids(publisher: Publisher) -> set[str]:
-    if publisher.store.head(CATALOG) is None:
-        return set()
-    local = publisher.store.download(CATALOG, publisher.scratch / "catalog" / "published.parquet")
-    return set(pq.read_table(local, columns=["id"]).column("id").to_pylist())
-
-
 def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedCatalog:
-    """Rebuild from every item; publish only a build that lost nothing (items listed then, and rows published now)."""
+    """Rebuild from every item; publish a build only if no item appeared while it ran (a newer build may hold it).
+
+    Items are write-once, so the set of item keys grows only: an unchanged set means nothing was missed. A
+    writer held between this re-check and its copy could still replace a newer build; the Dagster pool
+    `stac_catalog` serialises rebuilds so that it does not happen in production.
+    """
     for _ in range(MAX_REBUILDS):
         listed = _all_item_keys(publisher, specs)
         built = _build(publisher, specs)
-        ours = {item["id"] for item in built.items}
-        if _all_item_keys(publisher, specs) == listed and _published_ids(publisher) <= ours:
+        if _all_item_keys(publisher, specs) == listed:
             publisher.store.copy(built.build_key, CATALOG)
             publisher.log(f"catalog: {built.file.rows} items from {len(built.collections)} datasets written to {CATALOG} (build {built.build_key})")
             return PublishedCatalog(CATALOG, built.build_key, publisher.store.public_url(CATALOG), built.file, built.counts)
