@@ -1,9 +1,10 @@
 """One read of a version file -> any of MD5, SHA-256, v1 piece hashes and the v2 (BEP 52) merkle tree.
 
-The file is taken window by window (a few piece-aligned windows in flight, so memory is flat in file size).
-Each window goes to the whole-file streams, one thread each (MD5 and SHA-256 cannot be split), and to a pool
-that hashes its pieces, SHA-1 and v2 leaves as separate jobs so that two cores share one window. hashlib
-releases the GIL on buffers of 2 KiB and more, so every core hashes at once.
+The file is mapped window by window straight from the page cache (no copy; a few piece-aligned windows in
+flight, so memory is flat in file size). One worker thread per core takes the windows' tasks: the next window
+of each whole-file hash (MD5 and SHA-256 cannot be split, so each is a chain) before any piece job (the
+SHA-1 pieces and the v2 leaves of a window are separate jobs). hashlib releases the GIL on buffers of 2 KiB
+and more, so every core hashes at once.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,34 +75,83 @@ def _v2_piece_roots(view: memoryview, piece_size: int, leaf_width: int) -> list[
 
 
 class _Window:
-    """A piece-aligned stretch of the file shared by its consumers; unmapped when the last one is done."""
+    """A mapped, piece-aligned stretch of the file; unmapped when its last task is done."""
 
-    def __init__(self, index: int, view: memoryview, users: int, on_done: Callable[[int], None]) -> None:
+    def __init__(self, index: int, view: memoryview, users: int) -> None:
         self.index = index
         self.view: memoryview | None = view
         self.length = len(view)
-        self._users = users
-        self._lock = threading.Lock()
+        self.users = users
+
+
+Task = Callable[["_Window"], None]
+
+
+class _Tasks:
+    """The hashing tasks of the windows in flight, handed to workers longest chain first.
+
+    A whole-file hash is a chain (window after window, one at a time); MD5's is the longest of all. Workers
+    take the next link of a chain before any piece job, so the chains never wait behind parallel work and the
+    run ends with at most about one task per core: critical-path list scheduling, one worker per core.
+    """
+
+    def __init__(self, chains: list[Task], piece_jobs: list[Task], on_done: Callable[[int], None]) -> None:
+        self._chains = chains
+        self._chain_next = [0] * len(chains)
+        self._chain_busy = [False] * len(chains)
+        self._piece_jobs = piece_jobs
+        self._jobs: deque[tuple[Task, _Window]] = deque()
+        self._windows: dict[int, _Window] = {}
+        self._closed = False
+        self._cond = threading.Condition()
         self._on_done = on_done
+        self.errors: list[BaseException] = []
+        self.users = len(chains) + len(piece_jobs)
 
-    def release(self) -> None:
-        with self._lock:
-            self._users -= 1
-            last = self._users == 0
-        if last:
-            self.view = None  # the mapping goes with its last view (jobs' slices are gone by now)
-            self._on_done(self.length)
+    def add(self, window: _Window) -> None:
+        with self._cond:
+            self._windows[window.index] = window
+            self._jobs.extend((job, window) for job in self._piece_jobs)
+            self._cond.notify_all()
 
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
 
-def _stream(h: "hashlib._Hash", windows: "queue.SimpleQueue[_Window | None]", errors: list[BaseException]) -> None:
-    while (window := windows.get()) is not None:
-        try:
-            if not errors:
-                h.update(window.view)
-        except BaseException as exc:  # keep draining so the reader never waits on a dead consumer
-            errors.append(exc)
-        finally:
-            window.release()
+    def _take(self) -> tuple[Task, _Window, int | None] | None:
+        for chain, task in enumerate(self._chains):
+            if not self._chain_busy[chain] and (window := self._windows.get(self._chain_next[chain])) is not None:
+                self._chain_busy[chain] = True
+                return task, window, chain
+        if self._jobs:
+            job, window = self._jobs.popleft()
+            return job, window, None
+        return None
+
+    def work(self) -> None:
+        while True:
+            with self._cond:
+                while (taken := self._take()) is None:
+                    if self._closed and not self._windows:
+                        return
+                    self._cond.wait()
+            task, window, chain = taken
+            try:
+                if not self.errors:
+                    task(window)
+            except BaseException as exc:  # keep consuming so the reader never waits on a dead worker
+                self.errors.append(exc)
+            with self._cond:
+                if chain is not None:
+                    self._chain_busy[chain] = False
+                    self._chain_next[chain] += 1
+                window.users -= 1
+                if window.users == 0:
+                    del self._windows[window.index]
+                    window.view = None  # the mapping goes with its last view
+                    self._on_done(window.length)
+                self._cond.notify_all()
 
 
 def digest_file(
@@ -124,14 +173,11 @@ def digest_file(
     window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
     workers = threads or max(1, os.cpu_count() or 1)
     in_flight = threading.BoundedSemaphore(workers + 2)
-    errors: list[BaseException] = []
     done = 0
-    done_lock = threading.Lock()
 
-    def on_done(length: int) -> None:
+    def on_done(length: int) -> None:  # under the tasks' lock
         nonlocal done
-        with done_lock:
-            done += length
+        done += length
         in_flight.release()
 
     fd = os.open(path, os.O_RDONLY)
@@ -146,60 +192,43 @@ def digest_file(
         n_windows = -(-size // window_size)
         sha1_parts: list[bytes] = [b""] * n_windows
         root_parts: list[list[bytes]] = [[] for _ in range(n_windows)]
+        file_hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
 
         def sha1_job(window: _Window) -> None:
-            try:
-                if not errors:
-                    sha1_parts[window.index] = _sha1_pieces(window.view, piece_size)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                window.release()
+            sha1_parts[window.index] = _sha1_pieces(window.view, piece_size)
 
         def v2_job(window: _Window) -> None:
-            try:
-                if not errors:
-                    root_parts[window.index] = _v2_piece_roots(window.view, piece_size, leaf_width)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                window.release()
+            root_parts[window.index] = _v2_piece_roots(window.view, piece_size, leaf_width)
 
-        hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
-        feeds: list[queue.SimpleQueue[_Window | None]] = [queue.SimpleQueue() for _ in hashes]
-        streams = [
-            threading.Thread(target=_stream, args=(h, feed, errors), name=f"digest-{name}", daemon=True)
-            for (name, h), feed in zip(hashes.items(), feeds)
-        ]
-        jobs = [job for job, wanted in ((sha1_job, v1), (v2_job, v2)) if wanted]
-        users = len(streams) + len(jobs)
-        for t in streams:
+        def chain(h: "hashlib._Hash") -> Task:
+            return lambda window: h.update(window.view)
+
+        tasks = _Tasks(
+            chains=[chain(h) for h in file_hashes.values()],
+            piece_jobs=[job for job, wanted in ((sha1_job, v1), (v2_job, v2)) if wanted],
+            on_done=on_done,
+        )
+        pool = [threading.Thread(target=tasks.work, name=f"digest-{i}", daemon=True) for i in range(workers)]
+        for t in pool:
             t.start()
         try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest-pieces") as pool:
-                for index in range(n_windows):
-                    in_flight.acquire()
-                    if errors:
-                        break
-                    offset = index * window_size
-                    length = min(window_size, size - offset)
-                    if os.fstat(fd).st_size < offset + length:  # a mapping past the end faults the process
-                        raise OSError(f"{path}: file shrank while hashing (now below {offset + length} of {size} bytes); retry")
-                    window = _Window(index, memoryview(_map(fd, offset, length)), users, on_done)
-                    for feed in feeds:
-                        feed.put(window)
-                    for job in jobs:
-                        pool.submit(job, window)
-                    del window
-                    if progress is not None:
-                        progress(done, size)
+            for index in range(n_windows):
+                in_flight.acquire()
+                if tasks.errors:
+                    break
+                offset = index * window_size
+                length = min(window_size, size - offset)
+                if os.fstat(fd).st_size < offset + length:  # touching a mapping past the end faults the process
+                    raise OSError(f"{path}: file shrank while hashing (now below {offset + length} of {size} bytes); retry")
+                tasks.add(_Window(index, memoryview(_map(fd, offset, length)), tasks.users))
+                if progress is not None:
+                    progress(done, size)
         finally:
-            for feed in feeds:
-                feed.put(None)
-            for t in streams:
+            tasks.close()
+            for t in pool:
                 t.join()
-        if errors:
-            raise errors[0]
+        if tasks.errors:
+            raise tasks.errors[0]
         if os.fstat(fd).st_size != size:
             raise OSError(f"{path}: file changed size while hashing ({size} bytes at the start); retry")
     finally:
@@ -218,8 +247,8 @@ def digest_file(
             pieces_root = merkle_root(roots, _next_pow2(len(roots)), pad)
     return FileDigests(
         size=size,
-        md5=hashes["md5"].hexdigest() if md5 else None,
-        sha256=hashes["sha256"].hexdigest() if sha256 else None,
+        md5=file_hashes["md5"].hexdigest() if md5 else None,
+        sha256=file_hashes["sha256"].hexdigest() if sha256 else None,
         piece_size=piece_size,
         pieces_v1=b"".join(sha1_parts) if v1 else None,
         pieces_root_v2=pieces_root,
