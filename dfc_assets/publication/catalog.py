@@ -12,6 +12,7 @@ from dfc_assets.catalog.geoparquet import CatalogFile, write_catalog
 from dfc_assets.catalog.stac_json import write_stac_json
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.context import PublicationError, Publisher
+from dfc_assets.publication.writer_lock import writer_lock
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, STAC_JSON_PREFIX, processed_artifact
 from dfc_assets.storage.keys import STAC_ITEM_SUFFIX
@@ -27,6 +28,7 @@ class PublishedCatalog:
 
 
 MAX_REBUILDS = 5
+CATALOG_LOCK = "catalog/.writer-lock"
 
 
 def item_keys(publisher: Publisher, spec: DatasetSpec) -> list[str]:
@@ -42,12 +44,16 @@ def _all_item_keys(publisher: Publisher, specs: Sequence[DatasetSpec]) -> set[st
 
 
 def build_catalog(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedCatalog:
-    """Rebuild from every item; publish a build only if no item appeared while it ran (a newer build may hold it).
+    """Rebuild from every item, one writer at a time; publish a build only if no item appeared while it ran.
 
-    Items are write-once, so the set of item keys grows only: an unchanged set means nothing was missed. A
-    writer held between this re-check and its copy could still replace a newer build; the Dagster pool
-    `stac_catalog` serialises rebuilds so that it does not happen in production.
+    Items are write-once, so the set of item keys only grows: an unchanged set means nothing was missed. The
+    writer lease (besides the Dagster pool `stac_catalog`) keeps a slower rebuild from replacing a newer one.
     """
+    with writer_lock(publisher.store, CATALOG_LOCK, what="catalog", log=publisher.log):
+        return _build_until_stable(publisher, specs)
+
+
+def _build_until_stable(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedCatalog:
     for _ in range(MAX_REBUILDS):
         listed = _all_item_keys(publisher, specs)
         built = _build(publisher, specs)

@@ -93,6 +93,23 @@ class LocalFolderStore:
         with open(self._path(source_key), "rb") as source:
             self._write_atomically(dest_key, lambda out: shutil.copyfileobj(source, out, 8 << 20))
 
+    def create(self, key: str, data: bytes) -> bool:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.link(temp, target)  # fails if the key exists: the atomic "create if absent" of a filesystem
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(temp).unlink(missing_ok=True)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
     def public_url(self, key: str) -> str:
         return self.public_base_url + _check_key(key)
 

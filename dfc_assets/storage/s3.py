@@ -98,6 +98,18 @@ class S3ObjectStore:
     def copy(self, source_key: str, dest_key: str) -> None:
         self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, dest_key, ExtraArgs=dict(self.acl))
 
+    def create(self, key: str, data: bytes) -> bool:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*")
+        except ClientError as error:
+            if _is_precondition_failed(error):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def public_url(self, key: str) -> str:
         return self.public_base_url + key
 

@@ -82,3 +82,26 @@ def test_local_store_is_served_with_range(tmp_path):
             assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     finally:
         server.stop()
+
+
+def test_create_is_atomic_and_exclusive(store):
+    import threading
+
+    winners = []
+    barrier = threading.Barrier(8)
+
+    def contend(index: int) -> None:
+        barrier.wait()
+        if store.create("catalog/.writer-lock", f"writer {index}".encode()):
+            winners.append(index)
+
+    threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+    assert store.get_bytes("catalog/.writer-lock") == f"writer {winners[0]}".encode()
+    store.delete("catalog/.writer-lock")
+    assert store.head("catalog/.writer-lock") is None
+    assert store.create("catalog/.writer-lock", b"again")
