@@ -16,10 +16,17 @@ from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, runnin
 from dfc_assets.settings import Settings, load_settings
 
 LOCAL_DAGSTER_YAML = """\
+# Local instance for `dagster dev` and the embedded default (SQLite under $DAGSTER_HOME); the same as ./dagster.yaml.
 telemetry:
   enabled: false
 nux:
   enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 300
 """
 
 
