@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/dfc demo --workdir $(WORKDIR)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 dev: $(STAMP)
 	$(BIN)/dfc dev --workdir $(WORKDIR)
