@@ -81,6 +81,7 @@ def run_variant(name: str, path: Path, piece_size: int, out: Path | None) -> dic
         _hash_stream(path, "md5")
         _hash_stream(path, "sha256")
     elif name == MKTORRENT:
+        out.unlink(missing_ok=True)  # mktorrent will not overwrite
         subprocess.run(
             ["mktorrent", "-t", "2", "-l", str(piece_size.bit_length() - 1), "-d", "-a", "http://127.0.0.1/announce",
              "-o", str(out), str(path)],
@@ -185,6 +186,8 @@ def main() -> None:
         ours_torrent, mk_torrent = Path(tmp) / "ours.torrent", Path(tmp) / "mk.torrent"
 
         load_before = os.getloadavg()
+        busy_before, wall_before = _system_busy_seconds(), time.perf_counter()
+        ours_before = _our_cpu()
         results: dict[str, list[dict]] = {v: [] for v in VARIANTS}
         costs: list[dict[str, float]] = []
         rss_big: list[int] = []
@@ -196,7 +199,7 @@ def main() -> None:
             costs.append(_child(env, "--costs", "--file", str(path), "--piece-mib", str(args.piece_mib)))
             if not args.no_big:
                 rss_big.append(_child(env, "--run", ONE_PASS, "--file", str(big), "--piece-mib", str(args.piece_mib))["rss_kib"])
-        load_after = os.getloadavg()
+        foreign = (_system_busy_seconds() - busy_before - (_our_cpu() - ours_before)) / (time.perf_counter() - wall_before)
         same_pieces = _v1_pieces(ours_torrent) == _v1_pieces(mk_torrent)
 
     med = {v: statistics.median(r["seconds"] for r in rs) for v, rs in results.items()}
@@ -205,8 +208,8 @@ def main() -> None:
     cost = {k: statistics.median(c[k] for c in costs) for k in costs[0]}
 
     print(f"file {size / 2**20:.0f} MiB random, page-cached; pieces {args.piece_mib} MiB; {args.rounds} rounds; {cpus} CPUs")
-    busy = max(load_before[0], load_after[0]) > 1.5
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
+    busy = load_before[0] > 1.5 or foreign > 0.15
+    print(f"load average before the run {load_before[0]:.2f}; other processes used {foreign:.2f} cores on average during it"
           + ("  ** machine busy: threaded figures lose cores, ratios are not representative **" if busy else ""))
     print(f"{'variant':22} {'median s':>9} {'min s':>7} {'MB/s':>6} {'CPU s':>6} {'peak RSS MiB':>13}")
     for v in VARIANTS:
@@ -238,6 +241,17 @@ def main() -> None:
           f"-> best possible ratio {med[MD5_ALONE] / bound:.2f}x vs md5 alone {med[MD5_ALONE]:.3f} s; "
           f"one pass used {cpu[ONE_PASS]:.2f} CPU-s, {cpu[ONE_PASS] / (cpus * med[ONE_PASS]):.0%} of {cpus} cores, "
           f"and reached {bound / med[ONE_PASS]:.0%} of the bound")
+
+
+def _system_busy_seconds() -> float:
+    """CPU-seconds all processes have spent (the cpu line of /proc/stat, all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_cpu() -> float:
+    """CPU-seconds of this process and its finished children."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
 def _v1_pieces(torrent: Path) -> bytes | None:
