@@ -165,7 +165,11 @@ def digest_file(
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> FileDigests:
-    """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total)."""
+    """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total).
+
+    `threads` workers (default: one per core). The file must not be truncated while it is hashed: its pages
+    are mapped, and touching a page cut off the end faults the process (version files are written once).
+    """
     check_piece_size(piece_size)
     if not (v1 or v2 or md5 or sha256):
         raise ValueError("digest_file: nothing to compute (v1, v2, md5 and sha256 are all off)")
@@ -223,6 +227,9 @@ def digest_file(
                 tasks.add(_Window(index, memoryview(_map(fd, offset, length)), tasks.users))
                 if progress is not None:
                     progress(done, size)
+        except BaseException as exc:
+            tasks.errors.append(exc)  # the workers skip what is left
+            raise
         finally:
             tasks.close()
             for t in pool:

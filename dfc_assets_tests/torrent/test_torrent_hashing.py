@@ -1,5 +1,6 @@
 import hashlib
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,16 @@ def test_torrent_only_pieces_equal_the_full_pass_across_windows(tmp_path):
 def test_nothing_to_compute_is_refused(tmp_path):
     with pytest.raises(ValueError, match="nothing to compute"):
         digest_file(_random_file(tmp_path, 10), piece_size=16 * KIB, v1=False, v2=False, md5=False, sha256=False)
+
+
+def test_a_failing_progress_callback_stops_the_pass_and_leaves_no_threads(tmp_path):
+    path = _random_file(tmp_path, 40 * MIB)
+    before = threading.active_count()
+
+    def progress(done: int, total: int) -> None:
+        raise RuntimeError("log sink gone")
+
+    with pytest.raises(RuntimeError, match="log sink gone"):
+        digest_file(path, piece_size=MIB, progress=progress, threads=2)
+    assert threading.active_count() == before
+    assert digest_file(path, piece_size=MIB, v1=False, v2=False, sha256=False).md5 == hashlib.md5(path.read_bytes()).hexdigest()
