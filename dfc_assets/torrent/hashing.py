@@ -176,7 +176,7 @@ def digest_file(
     path = Path(path)
     window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
     workers = threads or max(1, os.cpu_count() or 1)
-    in_flight = threading.BoundedSemaphore(workers + 2)
+    in_flight = threading.BoundedSemaphore(workers + 1)
     done = 0
 
     def on_done(length: int) -> None:  # under the tasks' lock
