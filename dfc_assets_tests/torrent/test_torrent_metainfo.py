@@ -22,7 +22,9 @@ EDGE_CASES = [
     pytest.param(5 * 64 * KIB + 1234, 64 * KIB, id="not-a-multiple-padded-layer"),
     pytest.param(37 * 16 * KIB + 1, 16 * KIB, id="several-tree-layers"),
     pytest.param(9 * MIB + 5, 32 * KIB, id="many-reads-small-pieces"),
-    pytest.param(20 * MIB + 77, 8 * MIB, id="pieces-larger-than-a-read"),
+    pytest.param(20 * MIB + 77, 8 * MIB, id="two-windows-of-8mib-pieces"),
+    pytest.param(33 * MIB + 5, 256 * KIB, id="several-windows-short-last"),
+    pytest.param(40 * MIB + 5, 32 * MIB, id="pieces-larger-than-a-window"),
 ]
 
 
