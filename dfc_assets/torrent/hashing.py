@@ -167,7 +167,7 @@ def digest_file(
 ) -> FileDigests:
     """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total).
 
-    `threads` workers (default: one per core). The file must not be truncated while it is hashed: its pages
+    `threads` workers (default: one per usable core). The file must not be truncated while it is hashed: its pages
     are mapped, and touching a page cut off the end faults the process (version files are written once).
     """
     check_piece_size(piece_size)
@@ -175,7 +175,7 @@ def digest_file(
         raise ValueError("digest_file: nothing to compute (v1, v2, md5 and sha256 are all off)")
     path = Path(path)
     window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
-    workers = threads or max(1, os.cpu_count() or 1)
+    workers = threads or _usable_cores()
     in_flight = threading.BoundedSemaphore(workers + 1)
     done = 0
 
@@ -261,6 +261,13 @@ def digest_file(
         pieces_root_v2=pieces_root,
         piece_layer_v2=piece_layer,
     )
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (a CPU-pinned container has fewer than the machine)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _map(fd: int, offset: int, length: int) -> mmap.mmap:
