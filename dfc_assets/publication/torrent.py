@@ -79,7 +79,7 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     ours, mirrors = web_seeds(publisher, spec, version, zenodo_file.url)
     built = build_torrent(
         path, name=keys.artifact_name, options=torrent_options(publisher, spec, version, record.doi),
-        progress=hashing_progress(publisher.log, label(spec, version)),
+        progress=hashing_progress(publisher.log, label(spec, version)), sha256=False,  # md5 is what Zenodo holds
     )
     if built.md5 != zenodo_file.md5:
         raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {built.md5}; not publishing a torrent over different bytes")
