@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from dfc_assets.services.sample_sources import install_statcan_table, sample_sou
 from dfc_assets.settings import Settings
 from dfc_assets.sources import SourceError, WdsClient, current_release, fetch_release
 
-WDS_RECORDINGS = "../shared/samples/statcan/wds-responses.json"
+WDS_RECORDINGS = Path(__file__).resolve().parents[1] / "samples" / "statcan" / "wds-responses.json"
 
 
 @pytest.fixture
@@ -80,3 +81,30 @@ def test_wds_client_reports_failures_clearly(sources):
     _, base = sources
     with httpx.Client() as client, pytest.raises(SourceError, match="getFullTableDownloadCSV for table 12345678"):
         WdsClient(client, wds_base_url(base)).full_table_csv_url("12345678")
+
+
+def shape(value):
+    """Keys and value types, recursively (lists by their first element): what a client of WDS relies on."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def test_our_wds_answers_have_the_shape_of_the_real_recorded_ones(sources):
+    recorded = {entry["request"]["uri"].split("/rest/")[1].split("/")[0]: entry["body"] for entry in json.loads(WDS_RECORDINGS.read_text()).values()}
+    _, base = sources
+    with httpx.Client() as client:
+        ours = {
+            "getCubeMetadata": client.post(f"{wds_base_url(base)}/getCubeMetadata", json=[{"productId": 33100036}]).json(),
+            "getFullTableDownloadCSV": client.get(f"{wds_base_url(base)}/getFullTableDownloadCSV/33100036/en").json(),
+            "getChangedCubeList": client.get(f"{wds_base_url(base)}/getChangedCubeList/2025-06-11").json(),
+        }
+    for method, body in ours.items():
+        real = recorded[method]
+        if method == "getCubeMetadata":  # compare the wrapper and the top-level keys of the object (members differ per cube)
+            assert shape(body)[0].keys() == shape(real)[0].keys()
+            assert set(real[0]["object"]) <= set(body[0]["object"])  # ours is the 2025 metadata: it adds issueDate
+        else:
+            assert shape(body) == shape(real), method

@@ -11,7 +11,7 @@ from dfc_assets.torrent.options import GIB, KIB, MIB, TorrentOptions, piece_size
 
 from .lt_reference import libtorrent_torrent
 
-SAMPLES = Path("/work/shared/samples/torrents")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "torrents"
 
 # (size, piece size): the edges of v1 pieces and of the BEP 52 tree
 EDGE_CASES = [
