@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import io
 import itertools
 import json
 import math

@@ -1,6 +1,5 @@
 """`dfc transform` runs the assets' transform on local files, without Dagster, to the same bytes."""
 
-import json
 
 from dfc_assets.cli.main import main
 from dfc_assets.services.sample_sources import sample_table_dir

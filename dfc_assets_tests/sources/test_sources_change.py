@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -18,7 +17,7 @@ from dfc_assets.services.sample_sources import (
 )
 from dfc_assets.services.static_files import BackgroundServer
 from dfc_assets.settings import Settings
-from dfc_assets.sources.change import KnownVersions, SourceState, check_all, wds_days_to_ask
+from dfc_assets.sources.change import KnownVersions, check_all, wds_days_to_ask
 
 SPECS = {spec.key: spec for spec in load_registry()}
 TABLE, BOUNDARY = SPECS["statcan_table_33100036"], SPECS["fixture_provinces_territories"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import pyarrow.parquet as pq
@@ -56,7 +57,7 @@ def test_names_kept_when_asked(boundary_zip, tmp_path):
     assert [name for name, _ in result.columns][:2] == ["PRUID", "DGUID"]
 
 
-def _zip_frame(frame: gpd.GeoDataFrame, tmp_path, name: str = "layer", drop: tuple[str, ...] = ()) -> "Path":
+def _zip_frame(frame: gpd.GeoDataFrame, tmp_path, name: str = "layer", drop: tuple[str, ...] = ()) -> Path:
     folder = tmp_path / "shp"
     folder.mkdir(exist_ok=True)
     frame.to_file(folder / f"{name}.shp", engine="pyogrio")
