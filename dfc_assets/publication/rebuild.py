@@ -31,8 +31,3 @@ def prepare_rebuild(publisher: Publisher, spec: DatasetSpec, base_version: str, 
     publisher.store.put_bytes(index_key(publisher, spec, version), canonical_json(index), if_absent=True)
     publisher.log(f"{label(spec, version)}: rebuild of {base_version}, archive copied ({len(files)} files)")
     return version
-
-
-def rebuild_of(publisher: Publisher, spec: DatasetSpec, version: str) -> str | None:
-    index = publisher.read_json(index_key(publisher, spec, version))
-    return index.get("rebuild_of") if index else None

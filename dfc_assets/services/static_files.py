@@ -150,12 +150,3 @@ class BackgroundServer:
 def file_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
     handler = type("ObjectStoreHandler", (FileServingHandler,), {"root": Path(root)})
     return BackgroundServer(handler, host, port)
-
-
-def replace_file(source: Path, target: Path) -> None:
-    """Swap a served file atomically (readers see the old or the new bytes, never a mix)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, temp)
-    os.replace(temp, target)
-
