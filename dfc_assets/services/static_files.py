@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import mimetypes
-import os
 import re
-import shutil
 import sys
 import threading
 from http import HTTPStatus
