@@ -105,7 +105,14 @@ def main(argv: list[str] | None = None) -> int:
 
     add_operator_commands(commands)
     args = parser.parse_args(argv)
-    return args.run(args)
+    from dfc_assets.registry import RegistryError
+    from dfc_assets.settings import SettingsError
+
+    try:
+        return args.run(args)
+    except (SettingsError, RegistryError) as error:
+        print(f"dfc: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
@@ -64,20 +64,20 @@ def open_publisher(workdir: Path | None) -> Iterator[Publisher]:
     import httpx
 
     from dfc_assets.defs.resources import USER_AGENT, object_store
-    from dfc_assets.services.local_stack import SERVICES_FILE
+    from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
     from dfc_assets.settings import load_settings
 
     environ = dict(os.environ)
-    if workdir is not None:
-        environ["DFC_SERVICES_FILE"] = str(Path(workdir).resolve() / SERVICES_FILE)
-    settings = load_settings(environ)
-    scratch = Path(tempfile.mkdtemp(prefix="dfc-operator-"))
-    http = httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT}, follow_redirects=True)
-    try:
+    with ExitStack() as stack:
+        if workdir is not None:
+            environ["DFC_SERVICES_FILE"] = str(Path(workdir).resolve() / SERVICES_FILE)
+            if running_services(workdir) is None and (Path(workdir) / "store").is_dir():
+                stack.enter_context(LocalServices(workdir))  # same ports as before: published URLs stay valid
+        settings = load_settings(environ)
+        scratch = Path(tempfile.mkdtemp(prefix="dfc-operator-"))
+        stack.callback(shutil.rmtree, scratch, True)
+        http = stack.enter_context(httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT}, follow_redirects=True))
         yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=None, scratch=scratch)  # type: ignore[arg-type]
-    finally:
-        http.close()
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def find_dataset(name: str) -> DatasetSpec:
