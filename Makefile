@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/dfc demo --workdir $(WORKDIR)
 
 test: $(STAMP)
+	scripts/system-packages
 	$(BIN)/python -m pytest -q --durations=15
 
 dev: $(STAMP)
