@@ -13,7 +13,7 @@ SOURCE = SourceFileFacts(
     retrieved_at="2025-06-11T13:00:00Z",
 )
 RESULT = TransformResult(
-    path=Path("/tmp/x/d_2025-06-11.parquet"), rows=90_086, size=449_237, sha256="b6" * 32,
+    path=Path("releases/d/2025-06-11/d_2025-06-11.parquet"), rows=90_086, size=449_237, sha256="b6" * 32,
     columns=(("REF_DATE", "string"), ("VALUE", "double")), bbox=None, footprint=None,
     reference_start=date(1981, 5, 4), reference_end=date(2025, 6, 9),
 )
