@@ -18,6 +18,7 @@ from dfc_assets.publication.latest import promote_latest
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
+from dfc_assets.torrent.webseeds import file_url
 
 @dataclass(frozen=True)
 class PublishedItem:
@@ -55,7 +56,8 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
         producer=spec.producer, producer_url=spec.producer_url,
         doi=record.doi, concept_doi=record.concept_doi, zenodo_record_url=record.record_url,
         data_url=zenodo_file.url, release_url=publisher.store.public_url(keys.artifact),
-        mirror_urls=tuple(u for u in torrent.info.web_seeds if u not in (zenodo_file.url, publisher.store.public_url(keys.artifact))),
+        mirror_urls=tuple(file_url(seed, keys.artifact_name) for seed in torrent.info.web_seeds
+                          if file_url(seed, keys.artifact_name) not in (zenodo_file.url, publisher.store.public_url(keys.artifact))),
         file_name=keys.artifact_name, media_type="application/vnd.apache.parquet",
         size=int(output["size"]), sha256=output["sha256"], md5=zenodo_file.md5,
         torrent_url=torrent.url, torrent_size=len(torrent.data), torrent_sha256=hashlib.sha256(torrent.data).hexdigest(),

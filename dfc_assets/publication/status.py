@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.latest import current_latest
-from dfc_assets.publication.torrent import load_torrent
+from dfc_assets.publication.torrent import load_torrent, mirror_web_seed
 from dfc_assets.publication.verify import Fixity, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
@@ -130,7 +130,7 @@ def mirror_health(publisher: Publisher, spec: DatasetSpec, version: str, *, samp
 
 def candidate_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, listed: Sequence[str]) -> list[str]:
     keys = VersionKeys(spec.id, version)
-    configured = [f"{base.rstrip('/')}/{keys.artifact}" for base in publisher.settings.mirror_base_urls]
+    configured = [mirror_web_seed(base, keys) for base in publisher.settings.mirror_base_urls]
     return list(dict.fromkeys([*listed, *configured]))
 
 

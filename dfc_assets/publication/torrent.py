@@ -9,6 +9,7 @@ from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.progress import hashing_progress
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
+from dfc_assets.storage import VersionKeys
 from dfc_assets.torrent.magnet import magnet_uri
 from dfc_assets.torrent.metainfo import TorrentInfo, build_torrent, read_torrent
 from dfc_assets.torrent.options import TorrentOptions
@@ -36,11 +37,19 @@ def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: 
     )
 
 
+def mirror_web_seed(base_url: str, keys: VersionKeys) -> str:
+    """A community mirror of the bucket layout, in BEP 19's directory form (the client appends the torrent's name)."""
+    return f"{base_url.rstrip('/')}/{keys.release_prefix}"
+
+
 def web_seeds(publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file_url: str) -> tuple[list[str], list[str]]:
-    """(ours, mirrors): Zenodo and our releases/ URL must serve the bytes; a failing community mirror is left out."""
+    """(ours, mirrors), all in the directory form: every one serves the file under the torrent's name.
+
+    Zenodo and our releases/ URL must serve the bytes; a failing community mirror is left out.
+    """
     keys = publisher.keys(spec, version)
-    ours = [zenodo_file_url, publisher.store.public_url(keys.artifact)]
-    mirrors = [f"{base.rstrip('/')}/{keys.artifact}" for base in publisher.settings.mirror_base_urls]
+    ours = [zenodo_file_url.rsplit("/", 1)[0] + "/", publisher.store.public_url(keys.release_prefix)]
+    mirrors = [mirror_web_seed(base, keys) for base in publisher.settings.mirror_base_urls]
     return ours, mirrors
 
 

@@ -64,7 +64,7 @@ def corrupt_mirror(published, tmp_path, monkeypatch):
     copy.write_bytes(bytes(data))
     server = file_server(tmp_path / "mirror").start()
     monkeypatch.setenv("DFC_MIRROR_BASE_URLS", server.base_url)
-    yield f"{server.base_url}/{keys.artifact}"
+    yield f"{server.base_url}/{keys.release_prefix}"  # the web seed, in BEP 19 directory form
     server.stop()
 
 

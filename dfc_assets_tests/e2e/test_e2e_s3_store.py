@@ -21,6 +21,7 @@ from dfc_assets.services.local_stack import LocalServices
 from dfc_assets.storage import CATALOG, VersionKeys, processed_pointer
 from dfc_assets.torrent.download import download_from_web_seeds
 from dfc_assets.torrent.metainfo import read_torrent
+from dfc_assets.torrent.webseeds import file_url
 
 pytestmark = pytest.mark.e2e
 TABLE = next(spec for spec in load_registry() if spec.key == "statcan_table_33100036")
@@ -84,7 +85,8 @@ def test_the_bucket_url_is_a_working_web_seed(production_like, tmp_path):
     seeds = read_torrent(torrent).web_seeds
     assert any("/dfc-production-like/releases/" in seed for seed in seeds)
     bucket_seed = next(seed for seed in seeds if "/dfc-production-like/" in seed)
-    assert httpx.get(bucket_seed, headers={"Range": "bytes=0-3"}).status_code == 206
+    assert bucket_seed.endswith(f"/{keys.release_prefix}")  # BEP 19 directory form: the client appends the name
+    assert httpx.get(file_url(bucket_seed, keys.artifact_name), headers={"Range": "bytes=0-3"}).status_code == 206
     downloaded = download_from_web_seeds(torrent, tmp_path, timeout=120)
     assert hashlib.sha256(downloaded.read_bytes()).hexdigest() == json.loads(get(client, keys.manifest))["output"]["sha256"]
 
