@@ -1,11 +1,33 @@
-"""Asset checks of a dataset's chain, named for what they protect."""
+"""Asset checks of a dataset's chain, named for what they protect; each calls one plain fixity function."""
+
+from collections.abc import Callable
 
 import dagster as dg
 
 from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.publication import verify
+from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.schema_drift_check import check_schema_drift
 from dfc_assets.registry import DatasetSpec
+
+Fixity = Callable[[Publisher, DatasetSpec, str], verify.Fixity]
+
+# (asset, check name, what it protects, the fixity function); all blocking: a failure stops the chain there.
+CHECKS: tuple[tuple[str, str, str, Fixity], ...] = (
+    ("parquet", "artifact_matches_manifest",
+     "Before anything is sent to Zenodo: the artifact under releases/ has the sha256 and a row count from its manifest.",
+     verify.artifact_matches_manifest),
+    ("parquet", "schema_matches_previous_version",
+     "Before anything is sent to Zenodo: no column of the previous published version was removed, renamed or retyped "
+     "(added columns pass). A reviewed breaking change is listed in the registry's accepted_schema_changes.",
+     check_schema_drift),
+    ("zenodo_record", "zenodo_file_matches_artifact",
+     "Before a torrent lists Zenodo as a web seed: the public Zenodo file has the artifact's sha256.",
+     verify.zenodo_file_matches_artifact),
+    ("torrent", "web_seeds_serve_the_torrent",
+     "Before the STAC item and processed/ point at it: every web seed in the .torrent answers Range and its sampled pieces hash to the torrent's.",
+     verify.web_seeds_serve_the_torrent),
+)
 
 
 def _result(fixity: verify.Fixity) -> dg.AssetCheckResult:
@@ -16,43 +38,15 @@ def _result(fixity: verify.Fixity) -> dg.AssetCheckResult:
     )
 
 
+def _check(spec: DatasetSpec, partitions: dg.PartitionsDefinition, asset: str, name: str, description: str, fixity: Fixity) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey([spec.key, asset]), name=name, blocking=True, partitions_def=partitions, description=description)
+    def check(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
+        with publisher.open(context.log.info) as pub:
+            return _result(fixity(pub, spec, context.partition_key))
+
+    return check
+
+
 def dataset_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
     partitions = dg.DynamicPartitionsDefinition(name=spec.partitions_name)
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.key, "parquet"]), name="artifact_matches_manifest", blocking=True, partitions_def=partitions,
-        description="Before anything is sent to Zenodo: the artifact under releases/ has the sha256 and a row count from its manifest.",
-    )
-    def artifact_matches_manifest(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
-        with publisher.open(context.log.info) as pub:
-            return _result(verify.artifact_matches_manifest(pub, spec, _partition(context)))
-
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.key, "parquet"]), name="schema_matches_previous_version", blocking=True, partitions_def=partitions,
-        description="Before anything is sent to Zenodo: no column of the previous published version was removed, renamed or retyped "
-                    "(added columns pass). A reviewed breaking change is listed in the registry's accepted_schema_changes.",
-    )
-    def schema_matches_previous_version(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
-        with publisher.open(context.log.info) as pub:
-            return _result(check_schema_drift(pub, spec, _partition(context)))
-
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.key, "zenodo_record"]), name="zenodo_file_matches_artifact", blocking=True, partitions_def=partitions,
-        description="Before a torrent lists Zenodo as a web seed: the public Zenodo file has the artifact's sha256.",
-    )
-    def zenodo_file_matches_artifact(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
-        with publisher.open(context.log.info) as pub:
-            return _result(verify.zenodo_file_matches_artifact(pub, spec, _partition(context)))
-
-    @dg.asset_check(
-        asset=dg.AssetKey([spec.key, "torrent"]), name="web_seeds_serve_the_torrent", blocking=True, partitions_def=partitions,
-        description="Before the STAC item and processed/ point at it: every web seed in the .torrent answers Range and its sampled pieces hash to the torrent's.",
-    )
-    def web_seeds_serve_the_torrent(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
-        with publisher.open(context.log.info) as pub:
-            return _result(verify.web_seeds_serve_the_torrent(pub, spec, _partition(context)))
-
-    return [artifact_matches_manifest, schema_matches_previous_version, zenodo_file_matches_artifact, web_seeds_serve_the_torrent]
-
-
-def _partition(context: dg.AssetCheckExecutionContext) -> str:
-    return context.partition_key
+    return [_check(spec, partitions, *entry) for entry in CHECKS]
