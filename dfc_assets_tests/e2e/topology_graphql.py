@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from dfc_assets.cli.dagster_api import DagsterApi
+
 REPOSITORY_NAME = "__repository__"
 TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 
@@ -46,13 +48,8 @@ class DagsterGraphQL:
         return {s["daemonType"]: bool(s["healthy"]) for s in data["instance"]["daemonHealth"]["allDaemonStatuses"] if s["required"]}
 
     def add_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
-        data = self.query("""mutation($selector: RepositorySelector!, $name: String!, $key: String!) {
-            addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) {
-              __typename ... on PythonError { message } ... on UnauthorizedError { message } } }""",
-            selector=self._repository(), name=partitions_def_name, key=partition_key)
-        kind = data["addDynamicPartition"]["__typename"]
-        if kind not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
-            raise AssertionError(f"addDynamicPartition {partitions_def_name}/{partition_key}: {data['addDynamicPartition']}")
+        """The same call `dfc backfill --webserver` makes."""
+        DagsterApi(self.base_url).add_partition(partitions_def_name, partition_key)
 
     def launch_partition_run(self, job_name: str, partition_key: str, tags: dict[str, str] | None = None) -> str:
         all_tags = {"dagster/partition": partition_key, **(tags or {})}
