@@ -180,3 +180,10 @@ def test_a_bad_collection_is_refused_naming_the_field(tmp_path, extra, problem):
 def test_a_collection_registry_still_iterates_its_individual_entries(tmp_path):
     loaded = load_registry(registry(tmp_path, INDIVIDUAL.format(pid="33100036") + COLLECTION.format(extra="")))
     assert [spec.key for spec in loaded] == ["statcan_table_33100036"] and [c.key for c in loaded.collections] == ["statcan_tables"]
+
+
+def test_the_shipped_example_collection_loads():
+    example = Path(__file__).resolve().parents[2] / "dfc_assets" / "registry" / "examples" / "statcan-tables.yaml"
+    loaded = load_registry(example)
+    (collection,) = loaded.collections
+    assert loaded.entries == () and collection.min_version_interval == 21 and not collection.include_archived
