@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dfc_assets.registry.cube_list import CubeListSnapshot
+from dfc_assets.registry.identifiers import is_product_id
 from dfc_assets.registry.spec import Bilingual, DatasetSpec, StatcanTableSource
 
 STATCAN_TABLE_KEY = "statcan_table_{pid}"
@@ -57,6 +58,8 @@ class StatcanTablesCollection:
         if not self.include_archived and str(cube.get("archived", "2")) == "1":
             return False
         product_id = str(cube.get("productId", ""))
+        if not is_product_id(product_id):  # upstream data: a cube without an 8-digit id is never a dataset
+            return False
         if self.product_ids and product_id not in self.product_ids:
             return False
         if self.subject_codes and not any(str(code).startswith(prefix) for code in cube.get("subjectCode") or () for prefix in self.subject_codes):

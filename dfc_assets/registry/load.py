@@ -18,14 +18,11 @@ from typing import Any
 from dfc_assets.registry.collection import Collection, StatcanTablesCollection
 from dfc_assets.registry.cube_list import CubeListSnapshot
 from dfc_assets.registry.fields import EntryFields, RegistryError
+from dfc_assets.registry.identifiers import ID_PATTERN, KEY_PATTERN, PRODUCT_ID_PATTERN
 from dfc_assets.registry.parsed_cache import keep_parsed, read_parsed
 from dfc_assets.registry.spec import DatasetSpec, StatcanTableSource
 from dfc_assets.registry.strict_yaml import StrictYamlError, load_strict_yaml
 
-# \A...\Z: `$` would also accept a trailing newline.
-KEY_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
-ID_PATTERN = re.compile(r"\A[a-z0-9][A-Za-z0-9._-]*\Z")
-PRODUCT_ID_PATTERN = re.compile(r"\A\d{8}\Z")
 DATASET_FIELDS = frozenset({
     "key", "id", "title", "description", "producer", "producer_url", "license",
     "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes", "min_version_interval",

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from dfc_assets.registry.cube_list import read_cube_list
 from dfc_assets.registry.fields import RegistryError
-from dfc_assets.registry.load import KEY_PATTERN, Registry, default_registry_path, load_registry
+from dfc_assets.registry.identifiers import KEY_PATTERN
+from dfc_assets.registry.load import Registry, default_registry_path, load_registry
 from dfc_assets.registry.spec import DatasetSpec
 
 _lock = threading.Lock()

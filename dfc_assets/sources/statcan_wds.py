@@ -57,7 +57,10 @@ class WdsClient:
             response = self.client.get(f"{self.base_url}/getChangedCubeList/{day}")
         except httpx.HTTPError as error:
             raise SourceError(f"WDS getChangedCubeList/{day} failed: {error}") from None
-        return {str(entry["productId"]): entry.get("releaseTime", "") for entry in self._success_object(response, f"getChangedCubeList/{day}")}
+        entries = self._success_object(response, f"getChangedCubeList/{day}")
+        if not isinstance(entries, list):
+            raise SourceError(f"WDS getChangedCubeList/{day} answered {str(entries)[:200]} instead of a list")
+        return {str(entry["productId"]): entry.get("releaseTime") or "" for entry in entries if isinstance(entry, dict) and "productId" in entry}
 
     def all_cubes_list_lite(self) -> list[dict]:
         """Every WDS table (a bare JSON array, no status wrapper): productId, titles, releaseTime (UTC), subjects..."""

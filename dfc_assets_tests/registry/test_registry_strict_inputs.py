@@ -86,3 +86,19 @@ def test_a_url_with_a_control_character_is_refused(tmp_path):
     path.write_text(ENTRY.format(key="demo", id="ca_demo", extra="", source_extra="").replace("b.zip", "b.zip\\n"), encoding="utf-8")
     with pytest.raises(RegistryError, match="source.url.*control character"):
         load_registry(path)
+
+
+@pytest.mark.parametrize("bad", ["demo\n", "Demo", "demo-x", "", "1demo", "demo\x00", None, 7])
+def test_dataset_keys_are_validated_as_a_whole(bad):
+    from dfc_assets.registry.identifiers import InvalidIdentifier, validate_dataset_key
+
+    with pytest.raises(InvalidIdentifier, match="dataset key"):
+        validate_dataset_key(bad)
+
+
+@pytest.mark.parametrize("bad", ["ca_demo\n", "ca demo", "-ca", "ca/demo", "ca_demo\r\n"])
+def test_dataset_ids_are_validated_as_a_whole(bad):
+    from dfc_assets.registry.identifiers import InvalidIdentifier, validate_dataset_id
+
+    with pytest.raises(InvalidIdentifier, match="dataset id"):
+        validate_dataset_id(bad)

@@ -135,3 +135,21 @@ def test_the_sensor_composes_checks_and_cadence_into_one_version_for_five_daily_
     due = decide(last_release=last_release, pending=pending, now=datetime(2025, 6, 23, 13, tzinfo=timezone.utc), min_interval_days=21,
                  taken_versions=versions)
     assert isinstance(due, PublishNow) and due.version == "2025-06-07" and len(due.releases) == 5
+
+
+def test_unreadable_release_times_upstream_fail_only_their_table(upstream):
+    snapshot, specs = tables(upstream)
+    broken_pid = specs[1].source.product_id
+    cubes = tuple({**c, "releaseTime": "soon"} if c["productId"] == broken_pid else c for c in snapshot.cubes)
+    checks = tick(upstream, specs[:10], replace(snapshot, cubes=cubes), {}, {})
+    assert checks[specs[1].key].error and "soon" in checks[specs[1].key].error
+    assert all(check.new_version for key, check in checks.items() if key != specs[1].key)
+
+
+def test_cubes_without_an_eight_digit_product_id_are_never_datasets(upstream):
+    snapshot, _ = tables(upstream)
+    odd = replace(snapshot, cubes=(*snapshot.cubes, {"productId": "3310003\n", "archived": "2"}, {"productId": "abc", "archived": "2"}))
+    collection = StatcanTablesCollection(key="all_tables", producer="Statistics Canada", license="OGL-Canada-2.0")
+    specs = Registry(path=upstream.root, entries=(), collections=(collection,)).datasets(odd)
+    assert all(len(spec.source.product_id) == 8 and spec.source.product_id.isdigit() for spec in specs)
+    assert len(specs) == len(tables(upstream)[1])

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from dfc_assets.registry.fields import EntryFields
+from dfc_assets.registry.identifiers import PRODUCT_ID_PATTERN
 from dfc_assets.registry.spec import DatasetSpec, StatcanTableSource
 from dfc_assets.settings import Settings
 from dfc_assets.sources.cadence import Release
@@ -40,8 +41,6 @@ MAX_DAYS_ASKED = 7
 
 
 def parse_source(fields: EntryFields) -> StatcanTableSource:
-    from dfc_assets.registry.load import PRODUCT_ID_PATTERN
-
     languages = fields.strings("languages", default=("en",))
     if not languages or set(languages) - {"en", "fr"}:
         raise fields.error("languages", f"expected a non-empty subset of ['en', 'fr'], got {list(languages)}")
@@ -124,10 +123,12 @@ def changed_tables(wds: WdsClient, days: Sequence[str]) -> dict[str, datetime]:
     changed: dict[str, datetime] = {}
     for day in days:
         for product_id, text in wds.changed_cubes(day).items():
-            if text:
-                moment = parse_release_time(text)
-                if product_id not in changed or moment > changed[product_id]:
-                    changed[product_id] = moment
+            try:
+                moment = parse_release_time(str(text))
+            except ValueError:
+                continue  # an entry without a readable releaseTime says nothing about when
+            if product_id not in changed or moment > changed[product_id]:
+                changed[product_id] = moment
     return changed
 
 
@@ -152,30 +153,40 @@ def check_changes(specs: Sequence[DatasetSpec], context: ChangeContext) -> list[
     results: dict[str, ChangeCheck] = {}
     unseen: list[DatasetSpec] = []
     for spec in specs:
-        product_id = _table(spec).product_id
-        state, known = context.state(spec.key), context.known_versions(spec.key)
-        seen = parse_release_time(state.release_time) if state.release_time else None
-        moment = changed.get(product_id) if changed else None
-        if moment is not None:
-            if seen is not None and moment <= seen:
-                results[spec.key] = ChangeCheck(spec.key, None, state, f"release {state.release_time} already seen")
-            elif seen is None and any(release_of(v) == release_day(moment) for v in known.versions):
-                caught_up = replace(state, release_time=moment.astimezone(timezone.utc).isoformat(timespec="seconds"))
-                results[spec.key] = ChangeCheck(spec.key, None, caught_up, f"release {release_day(moment)} is already a version")
-            else:
-                results[spec.key] = _new_release(spec, context, moment, "WDS getChangedCubeList")
-        elif known.versions or seen is not None:
-            if failure:
-                results[spec.key] = ChangeCheck(spec.key, None, state, "check failed", error=f"dataset {spec.key}: {failure}")
-            else:
-                results[spec.key] = ChangeCheck(spec.key, None, state, "not in WDS getChangedCubeList")
-        elif (cube := context.cube_list.by_product_id.get(product_id) if context.cube_list else None) and cube.get("releaseTime"):
-            results[spec.key] = _new_release(spec, context, parse_release_time(cube["releaseTime"]), "never published; cube-list snapshot")
-        else:
+        try:
+            check = _check_one(spec, context, changed, failure)
+        except ValueError as error:  # a releaseTime upstream or in the state that cannot be read
+            check = ChangeCheck(spec.key, None, context.state(spec.key), "check failed", error=f"dataset {spec.key}: {error}")
+        if check is None:
             unseen.append(spec)
+        else:
+            results[spec.key] = check
     for check in context.each_in_pool(unseen, _check_by_metadata):
         results[check.dataset] = check
     return [results[spec.key] for spec in specs]
+
+
+def _check_one(spec: DatasetSpec, context: ChangeContext, changed: dict[str, datetime] | None, failure: str | None) -> ChangeCheck | None:
+    """The check of one table from what the tick already has; None when only getCubeMetadata can tell."""
+    product_id = _table(spec).product_id
+    state, known = context.state(spec.key), context.known_versions(spec.key)
+    seen = parse_release_time(state.release_time) if state.release_time else None
+    moment = changed.get(product_id) if changed else None
+    if moment is not None:
+        if seen is not None and moment <= seen:
+            return ChangeCheck(spec.key, None, state, f"release {state.release_time} already seen")
+        if seen is None and any(release_of(v) == release_day(moment) for v in known.versions):
+            caught_up = replace(state, release_time=moment.astimezone(timezone.utc).isoformat(timespec="seconds"))
+            return ChangeCheck(spec.key, None, caught_up, f"release {release_day(moment)} is already a version")
+        return _new_release(spec, context, moment, "WDS getChangedCubeList")
+    if known.versions or seen is not None:
+        if failure:
+            return ChangeCheck(spec.key, None, state, "check failed", error=f"dataset {spec.key}: {failure}")
+        return ChangeCheck(spec.key, None, state, "not in WDS getChangedCubeList")
+    cube = context.cube_list.by_product_id.get(product_id) if context.cube_list else None
+    if cube and cube.get("releaseTime"):
+        return _new_release(spec, context, parse_release_time(str(cube["releaseTime"])), "never published; cube-list snapshot")
+    return None
 
 
 def _check_by_metadata(spec: DatasetSpec, context: ChangeContext) -> ChangeCheck:
