@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 
 import httpx
@@ -30,6 +30,14 @@ class CubeListSnapshot:
     @cached_property
     def by_product_id(self) -> dict[str, dict]:
         return {str(cube["productId"]): cube for cube in self.cubes}
+
+    @property
+    def fetched(self) -> datetime:
+        return datetime.fromisoformat(self.fetched_at)
+
+    def is_older_than(self, age: timedelta, now: datetime | None = None) -> bool:
+        """True when the snapshot was taken more than ``age`` ago (the sensor refreshes it daily)."""
+        return (now or datetime.now(timezone.utc)) - self.fetched > age
 
     def subject_name(self, code: str, language: str = "en") -> str | None:
         names = self.subjects.get(str(code))

@@ -67,6 +67,31 @@ class Registry:
             object.__setattr__(self, "_by_key", cached)
         return cached
 
+    @property
+    def _claimed(self) -> tuple[set[str], set[str], set[str]]:
+        cached = self.__dict__.get("_claimed_by_entries")
+        if cached is None:
+            cached = ({spec.key for spec in self.entries}, {spec.id for spec in self.entries},
+                      {spec.source.product_id for spec in self.entries if isinstance(spec.source, StatcanTableSource)})
+            object.__setattr__(self, "_claimed_by_entries", cached)
+        return cached
+
+    def member(self, key: str, snapshot: CubeListSnapshot | None) -> DatasetSpec | None:
+        """The collection member with this key, without expanding every collection (what a step's process needs)."""
+        if snapshot is None or not key.startswith("statcan_table_"):
+            return None
+        cube = snapshot.by_product_id.get(key.removeprefix("statcan_table_"))
+        if cube is None:
+            return None
+        taken_keys, taken_ids, taken_tables = self._claimed
+        for collection in self.collections:
+            if collection.matches(cube):
+                member = collection.member(cube, snapshot)
+                if member.key != key or member.key in taken_keys or member.id in taken_ids or member.source.product_id in taken_tables:  # type: ignore[union-attr]
+                    return None
+                return member
+        return None
+
     def datasets(self, snapshot: CubeListSnapshot | None) -> tuple[DatasetSpec, ...]:
         """Individual entries, then the members of every collection (none without a snapshot).
 
@@ -75,9 +100,7 @@ class Registry:
         """
         if not self.collections or snapshot is None:
             return self.entries
-        taken_keys = {spec.key for spec in self.entries}
-        taken_ids = {spec.id for spec in self.entries}
-        taken_tables = {spec.source.product_id for spec in self.entries if isinstance(spec.source, StatcanTableSource)}
+        taken_keys, taken_ids, taken_tables = (set(claimed) for claimed in self._claimed)
         members: list[DatasetSpec] = []
         for collection in self.collections:
             for member in collection.expand(snapshot):

@@ -11,7 +11,7 @@ import difflib
 import threading
 from pathlib import Path
 
-from dfc_assets.registry.cube_list import read_cube_list
+from dfc_assets.registry.cube_list import CubeListSnapshot, read_cube_list
 from dfc_assets.registry.fields import RegistryError
 from dfc_assets.registry.identifiers import KEY_PATTERN
 from dfc_assets.registry.load import Registry, default_registry_path, load_registry
@@ -20,6 +20,7 @@ from dfc_assets.registry.spec import DatasetSpec
 _lock = threading.Lock()
 _registries: dict[tuple, Registry] = {}
 _datasets: dict[tuple, tuple[tuple[DatasetSpec, ...], dict[str, DatasetSpec]]] = {}
+_snapshots: dict[str, CubeListSnapshot | None] = {}
 
 
 class UnknownDataset(RegistryError, LookupError):
@@ -51,12 +52,26 @@ def _store_name(store) -> str:
     return store.describe() if store is not None else "(no store)"
 
 
+def _snapshot(store) -> CubeListSnapshot | None:
+    """The store's cube-list snapshot, read with one GET per process."""
+    if store is None:
+        return None
+    name = _store_name(store)
+    with _lock:
+        if name in _snapshots:
+            return _snapshots[name]
+    snapshot = read_cube_list(store)
+    with _lock:
+        _snapshots[name] = snapshot
+    return snapshot
+
+
 def _load(store, registry: Registry) -> tuple[tuple[DatasetSpec, ...], dict[str, DatasetSpec]]:
     cache_key = (_file_version(registry.path), _store_name(store))
     with _lock:
         known = _datasets.get(cache_key)
     if known is None:
-        snapshot = read_cube_list(store) if registry.collections and store is not None else None
+        snapshot = _snapshot(store) if registry.collections else None
         specs = registry.datasets(snapshot)
         known = (specs, {spec.key: spec for spec in specs})
         with _lock:
@@ -79,19 +94,17 @@ def registered_dataset(store, key: str, *, registry_path: Path | None = None) ->
         raise UnknownDataset(f"{key!r} is not a dataset key (expected [a-z][a-z0-9_]*, the whole string) in registry {registry.path}")
     if (entry := registry.entry(key)) is not None:
         return entry
+    if registry.collections and (member := registry.member(key, _snapshot(store))) is not None:
+        return member
     specs, by_key = _load(store, registry)
     if (spec := by_key.get(key)) is not None:
         return spec
     close = difflib.get_close_matches(key, list(by_key), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    if registry.collections and read_snapshot_missing(store, specs, registry):
+    if registry.collections and _snapshot(store) is None:
         hint += (f" (the registry has collections {[c.key for c in registry.collections]} but {_store_name(store)} holds no "
                  "cube-list snapshot yet: the sensor takes it, or call refresh_cube_list)")
     raise UnknownDataset(f"dataset {key!r} is not in registry {registry.path} ({len(specs)} datasets{hint})")
-
-
-def read_snapshot_missing(store, specs: tuple[DatasetSpec, ...], registry: Registry) -> bool:
-    return store is None or len(specs) == len(registry.entries) and read_cube_list(store) is None
 
 
 def forget_registered_datasets() -> None:
@@ -99,3 +112,4 @@ def forget_registered_datasets() -> None:
     with _lock:
         _registries.clear()
         _datasets.clear()
+        _snapshots.clear()

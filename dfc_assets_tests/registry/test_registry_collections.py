@@ -5,6 +5,7 @@ The snapshot is taken from the synthetic WDS of the sample-source server on loop
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -187,3 +188,16 @@ def test_the_shipped_example_collection_loads():
     loaded = load_registry(example)
     (collection,) = loaded.collections
     assert loaded.entries == () and collection.min_version_interval == 21 and not collection.include_archived
+
+
+def test_one_member_is_found_without_expanding_the_collection(tmp_path, store):
+    pid = synthetic_cubes(SEED, COUNT)[4].product_id
+    path = registry(tmp_path, INDIVIDUAL.format(pid=synthetic_cubes(SEED, COUNT)[2].product_id) + COLLECTION.format(extra=""))
+    loaded = load_registry(path)
+    snapshot = read_cube_list(store)
+    direct = loaded.member(f"statcan_table_{pid}", snapshot)
+    assert direct == next(spec for spec in loaded.datasets(snapshot) if spec.key == f"statcan_table_{pid}")
+    assert loaded.member(f"statcan_table_{synthetic_cubes(SEED, COUNT)[2].product_id}", snapshot) is None  # the entry wins
+    archived = next(c for c in synthetic_cubes(SEED, COUNT) if c.archived)
+    assert loaded.member(f"statcan_table_{archived.product_id}", snapshot) is None
+    assert not snapshot.is_older_than(timedelta(hours=1)) and snapshot.is_older_than(timedelta(hours=1), snapshot.fetched + timedelta(days=1))
