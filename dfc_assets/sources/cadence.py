@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from dfc_assets.versions import next_free_version, version_sort_key
+from dfc_assets.versions import next_free_version
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,3 @@ def version_interval_days(spec) -> int:
 
     return source_kind(spec).DEFAULT_VERSION_INTERVAL_DAYS
 
-
-def newest_version(versions: Iterable[str]) -> str | None:
-    ordered = sorted(versions, key=version_sort_key)
-    return ordered[-1] if ordered else None

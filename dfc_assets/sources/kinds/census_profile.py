@@ -27,6 +27,11 @@ def parse_source(fields: EntryFields) -> CensusProfileSource:
     )
 
 
+def _source(spec: DatasetSpec) -> CensusProfileSource:
+    assert isinstance(spec.source, CensusProfileSource)
+    return spec.source
+
+
 def expected_content(spec: DatasetSpec) -> ExpectedContent:
     return "zip"
 
@@ -34,15 +39,15 @@ def expected_content(spec: DatasetSpec) -> ExpectedContent:
 def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path, log: Callable[[str], None]):
     from dfc_assets.transform.census_profile import census_profile_to_parquet
 
-    source = spec.source
-    _, _, encoding = source.for_version(version)  # type: ignore[union-attr]
+    source = _source(spec)
+    _, _, encoding = source.for_version(version)
     return census_profile_to_parquet(
-        files[0], out_path, dataset=f"dataset {spec.key} version {version}", members=list(source.members) or None,  # type: ignore[union-attr]
-        encoding=encoding or DEFAULT_ENCODING, ragged_rows=source.ragged_rows, log=log,  # type: ignore[union-attr]
+        files[0], out_path, dataset=f"dataset {spec.key} version {version}", members=list(source.members) or None,
+        encoding=encoding or DEFAULT_ENCODING, ragged_rows=source.ragged_rows, log=log,
     )
 
 
 def source_config(spec: DatasetSpec, version: str) -> dict:
     config = url_file.config(spec, version)
-    source = spec.source
-    return {**config, "encoding": config["encoding"] or DEFAULT_ENCODING, "members": list(source.members), "ragged_rows": source.ragged_rows}  # type: ignore[union-attr]
+    source = _source(spec)
+    return {**config, "encoding": config["encoding"] or DEFAULT_ENCODING, "members": list(source.members), "ragged_rows": source.ragged_rows}

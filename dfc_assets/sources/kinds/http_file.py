@@ -52,8 +52,13 @@ def _file_format(fields: EntryFields, url: str) -> str:
     raise fields.error("format", f"is required: the format cannot be told from the file name {name!r}; expected one of {list(FILE_FORMATS)}")
 
 
+def _source(spec: DatasetSpec) -> HttpFileSource:
+    assert isinstance(spec.source, HttpFileSource)
+    return spec.source
+
+
 def expected_content(spec: DatasetSpec) -> ExpectedContent:
-    file_format = spec.source.format  # type: ignore[union-attr]
+    file_format = _source(spec).format
     return "parquet" if file_format == "geoparquet" else file_format
 
 
@@ -61,25 +66,25 @@ def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path
     from dfc_assets.transform.tabular_file import csv_file_to_parquet, is_geoparquet, parquet_file_to_parquet
     from dfc_assets.transform.vector_file import vector_file_to_geoparquet
 
-    source = spec.source
-    _, layer, encoding = source.for_version(version)  # type: ignore[union-attr]
+    source = _source(spec)
+    _, layer, encoding = source.for_version(version)
     path = files[0]
-    if source.format == "csv":  # type: ignore[union-attr]
-        return csv_file_to_parquet(path, out_path, encoding=encoding or "utf-8", ragged_rows=source.ragged_rows, log=log)  # type: ignore[union-attr]
-    if source.format == "parquet" and not is_geoparquet(path):  # type: ignore[union-attr]
+    if source.format == "csv":
+        return csv_file_to_parquet(path, out_path, encoding=encoding or "utf-8", ragged_rows=source.ragged_rows, log=log)
+    if source.format == "parquet" and not is_geoparquet(path):
         return parquet_file_to_parquet(path, out_path, log=log)
-    file_format = "geoparquet" if source.format == "parquet" else source.format  # type: ignore[union-attr]
+    file_format = "geoparquet" if source.format == "parquet" else source.format
     return vector_file_to_geoparquet(
-        path, out_path, file_format=file_format, layer=layer, encoding=encoding, log=log, **url_file.vector_config(source.vector),  # type: ignore[union-attr]
+        path, out_path, file_format=file_format, layer=layer, encoding=encoding, log=log, **url_file.vector_config(source.vector),
     )
 
 
 def source_config(spec: DatasetSpec, version: str) -> dict:
     config = url_file.config(spec, version)
-    source = spec.source
-    config["format"] = source.format  # type: ignore[union-attr]
-    if source.format == "csv":  # type: ignore[union-attr]
-        config.update({"encoding": config["encoding"] or "utf-8", "ragged_rows": source.ragged_rows})  # type: ignore[union-attr]
+    source = _source(spec)
+    config["format"] = source.format
+    if source.format == "csv":
+        config.update({"encoding": config["encoding"] or "utf-8", "ragged_rows": source.ragged_rows})
     else:
-        config.update(url_file.vector_config(source.vector))  # type: ignore[union-attr]
+        config.update(url_file.vector_config(source.vector))
     return config

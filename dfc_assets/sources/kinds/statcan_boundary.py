@@ -29,6 +29,11 @@ def parse_source(fields: EntryFields) -> StatcanBoundarySource:
     )
 
 
+def _source(spec: DatasetSpec) -> StatcanBoundarySource:
+    assert isinstance(spec.source, StatcanBoundarySource)
+    return spec.source
+
+
 def expected_content(spec: DatasetSpec) -> ExpectedContent:
     return "zip"
 
@@ -36,10 +41,10 @@ def expected_content(spec: DatasetSpec) -> ExpectedContent:
 def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path, log: Callable[[str], None]):
     from dfc_assets.transform.vector import vector_zip_to_geoparquet
 
-    source = spec.source
-    _, layer, encoding = source.for_version(version)  # type: ignore[union-attr]
-    return vector_zip_to_geoparquet(files[0], out_path, layer=layer, encoding=encoding, log=log, **url_file.vector_config(source.vector))  # type: ignore[union-attr]
+    source = _source(spec)
+    _, layer, encoding = source.for_version(version)
+    return vector_zip_to_geoparquet(files[0], out_path, layer=layer, encoding=encoding, log=log, **url_file.vector_config(source.vector))
 
 
 def source_config(spec: DatasetSpec, version: str) -> dict:
-    return {**url_file.config(spec, version), **url_file.vector_config(spec.source.vector)}  # type: ignore[union-attr]
+    return {**url_file.config(spec, version), **url_file.vector_config(_source(spec).vector)}

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from dfc_assets.registry.fields import EntryFields
-from dfc_assets.registry.spec import DatasetSpec, VectorOptions, VintageSource
+from dfc_assets.registry.spec import URL_SOURCES, CensusProfileSource, DatasetSpec, HttpFileSource, StatcanBoundarySource, VectorOptions, VintageSource
 from dfc_assets.settings import Settings
 from dfc_assets.sources.cadence import Release
 from dfc_assets.sources.http_download import DownloadedFile, DownloadLimits, SourceError, status_problem, transport_problem
@@ -26,6 +26,7 @@ from dfc_assets.versions import InvalidVersionKey, next_free_version, validate_v
 
 VECTOR_OPTION_FIELDS = frozenset({"invalid_geometries", "normalise_names", "promote_to_multi"})
 DEFAULT_VERSION_INTERVAL_DAYS = 0
+UrlSource = StatcanBoundarySource | HttpFileSource | CensusProfileSource
 
 
 def vector_options(fields: EntryFields) -> VectorOptions:
@@ -61,14 +62,19 @@ def vintages(fields: EntryFields) -> dict[str, VintageSource]:
     return found
 
 
+def _by_url(spec: DatasetSpec) -> UrlSource:
+    assert isinstance(spec.source, URL_SOURCES)
+    return spec.source
+
+
 def config(spec: DatasetSpec, version: str) -> dict:
-    source = spec.source
-    url, layer, encoding = source.for_version(version)  # type: ignore[union-attr]
-    return {"kind": source.kind, "url": url or source.url, "layer": layer, "encoding": encoding}  # type: ignore[union-attr]
+    source = _by_url(spec)
+    url, layer, encoding = source.for_version(version)
+    return {"kind": source.kind, "url": url or source.url, "layer": layer, "encoding": encoding}
 
 
 def current_release(spec: DatasetSpec, settings: Settings, client: httpx.Client, label: str) -> UpstreamRelease:
-    url = settings.expand(spec.source.url)  # type: ignore[union-attr]
+    url = settings.expand(_by_url(spec).url)
     last_modified = _last_modified(client, url, label)
     if not last_modified:
         raise SourceError(f"{label}: {url} sends no Last-Modified; its release date cannot be known")
@@ -96,7 +102,7 @@ def fetch_release(spec: DatasetSpec, version: str, settings: Settings, client: h
                   fetch: Callable[[str], DownloadedFile], label: str) -> list[DownloadedFile]:
     from dfc_assets.sources.release import refuse_moved_on
 
-    past_url, _, _ = spec.source.for_version(version)  # type: ignore[union-attr]
+    past_url, _, _ = _by_url(spec).for_version(version)
     if past_url is not None:
         return [fetch(settings.expand(past_url))]
     release = current_release(spec, settings, client, label)
@@ -111,7 +117,7 @@ def check_changes(specs: Sequence[DatasetSpec], context: ChangeContext) -> list[
 def check_one(spec: DatasetSpec, context: ChangeContext) -> ChangeCheck:
     """A conditional GET with the validators last seen, then the sha256 of the bytes."""
     state, known = context.state(spec.key), context.known_versions(spec.key)
-    url = context.settings.expand(spec.source.url)  # type: ignore[union-attr]
+    url = context.settings.expand(_by_url(spec).url)
     limits = DownloadLimits.from_environ()
     headers = {}
     if state.etag:
