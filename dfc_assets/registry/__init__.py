@@ -12,7 +12,9 @@ from dfc_assets.registry.spec import (
     VintageSource,
 )
 from dfc_assets.registry.collection import Collection, StatcanTablesCollection, statcan_table_id, statcan_table_key
-from dfc_assets.registry.cube_list import CUBE_LIST_KEY, CubeListSnapshot, fetch_cube_list, read_cube_list, refresh_cube_list
+from dfc_assets.registry.cube_list import (
+    CUBE_LIST_KEY, CubeListSnapshot, ensure_cube_list, fetch_cube_list, read_cube_list, refresh_cube_list,
+)
 from dfc_assets.registry.load import REGISTRY_ENV, Registry, default_registry_path, load_registry, packaged_registry_path
 from dfc_assets.registry.registered import (
     UnknownDataset, current_registry, forget_registered_datasets, registered_dataset, registered_datasets,
@@ -20,7 +22,7 @@ from dfc_assets.registry.registered import (
 
 __all__ = [
     "CUBE_LIST_KEY", "REGISTRY_ENV", "URL_SOURCES", "Bilingual", "CensusProfileSource", "Collection", "CubeListSnapshot",
-    "DatasetSpec", "HttpFileSource", "Registry", "RegistryError", "SourceSpec", "StatcanBoundarySource", "StatcanTableSource",
+    "DatasetSpec", "HttpFileSource", "Registry", "ensure_cube_list", "RegistryError", "SourceSpec", "StatcanBoundarySource", "StatcanTableSource",
     "StatcanTablesCollection", "UnknownDataset", "VectorOptions", "VintageSource", "current_registry", "default_registry_path",
     "fetch_cube_list", "forget_registered_datasets", "load_registry", "packaged_registry_path", "read_cube_list",
     "refresh_cube_list", "registered_dataset", "registered_datasets", "statcan_table_id", "statcan_table_key",

@@ -99,3 +99,12 @@ def read_cube_list(store) -> CubeListSnapshot | None:
     except KeyError:
         return None
     return CubeListSnapshot.from_bytes(data, where=f"{store.describe()}/{CUBE_LIST_KEY}")
+
+
+def ensure_cube_list(store, client: httpx.Client, wds_base_url: str, *, max_age: timedelta = timedelta(days=1),
+                     now: datetime | None = None) -> CubeListSnapshot:
+    """The stored snapshot (one GET), refreshed first (two WDS requests, one PUT) when absent or older than ``max_age``."""
+    snapshot = read_cube_list(store)
+    if snapshot is None or snapshot.is_older_than(max_age, now):
+        snapshot = refresh_cube_list(store, client, wds_base_url)
+    return snapshot

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from dfc_assets.registry import (
-    CUBE_LIST_KEY, RegistryError, StatcanTableSource, UnknownDataset, forget_registered_datasets, load_registry, read_cube_list,
+    CUBE_LIST_KEY, RegistryError, StatcanTableSource, UnknownDataset, ensure_cube_list, forget_registered_datasets, load_registry,
+    read_cube_list,
     refresh_cube_list, registered_dataset, registered_datasets,
 )
 from dfc_assets.services.sample_sources import sample_source_server, seed_sources, wds_base_url
@@ -201,3 +202,15 @@ def test_one_member_is_found_without_expanding_the_collection(tmp_path, store):
     archived = next(c for c in synthetic_cubes(SEED, COUNT) if c.archived)
     assert loaded.member(f"statcan_table_{archived.product_id}", snapshot) is None
     assert not snapshot.is_older_than(timedelta(hours=1)) and snapshot.is_older_than(timedelta(hours=1), snapshot.fetched + timedelta(days=1))
+
+
+def test_ensure_cube_list_refreshes_only_a_missing_or_stale_snapshot(tmp_path, upstream):
+    forget_registered_datasets()
+    store = CountingStore(tmp_path / "fresh", "http://127.0.0.1:9/")
+    asked = []
+    with httpx.Client(event_hooks={"request": [asked.append]}) as client:
+        first = ensure_cube_list(store, client, upstream)
+        assert [r.url.path.rsplit("/", 1)[-1] for r in asked] == ["getAllCubesListLite", "getCodeSets"]
+        assert ensure_cube_list(store, client, upstream) == first and len(asked) == 2
+        later = ensure_cube_list(store, client, upstream, now=first.fetched + timedelta(days=2))
+        assert len(asked) == 4 and later.fetched >= first.fetched
