@@ -343,6 +343,20 @@ def read_torrent(data: bytes) -> TorrentInfo:
     )
 
 
+def v1_half(data: bytes) -> bytes:
+    """The v1 torrent inside a single-file hybrid: the same pieces and top-level fields, without the v2 parts."""
+    top = lt.bdecode(data)
+    if top is None or b"info" not in top:
+        raise ValueError("not a valid .torrent file (no info dict)")
+    info = top[b"info"]
+    if b"files" in info:
+        raise ValueError("the v1 half of a multi-file hybrid has pad files; build the v1 torrent from the files")
+    info.pop(b"meta version", None)
+    info.pop(b"file tree", None)
+    top.pop(b"piece layers", None)
+    return lt.bencode(top)
+
+
 def with_web_seeds(data: bytes, web_seeds: Sequence[str]) -> bytes:
     """The same torrent (same info-hash) listing exactly `web_seeds` in url-list."""
     top = lt.bdecode(data)

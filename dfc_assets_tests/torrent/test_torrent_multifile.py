@@ -7,7 +7,7 @@ from pathlib import Path
 import libtorrent as lt
 import pytest
 
-from dfc_assets.torrent.metainfo import build_torrent, build_version_torrents, read_torrent
+from dfc_assets.torrent.metainfo import build_torrent, build_version_torrents, read_torrent, v1_half
 from dfc_assets.torrent.options import KIB, MIB, TorrentOptions
 
 from .lt_reference import libtorrent_folder_torrent, libtorrent_torrent
@@ -65,3 +65,14 @@ def test_a_multi_file_web_seed_must_be_a_directory(tmp_path):
     paths = _version(tmp_path / "2021", [10, 20])
     with pytest.raises(ValueError, match="directory URL"):
         build_version_torrents(paths, folder="2021", options=TorrentOptions(), web_seeds=["http://h/x.parquet"])
+
+
+def test_the_v1_half_of_a_published_single_file_hybrid_needs_no_reading(tmp_path):
+    path = tmp_path / "ds_2016.parquet"
+    path.write_bytes(random.Random(4).randbytes(MIB + 3))
+    options = TorrentOptions(piece_size=64 * KIB, trackers=("http://t.example/announce",), comment="c")
+    built = build_version_torrents([path], folder="2016", options=options, web_seeds=["http://h/releases/ds/2016/"])
+    assert v1_half(built.main.data) == built.v1.data
+    multi = build_version_torrents(_version(tmp_path / "2021", [10, 20]), folder="2021", options=options)
+    with pytest.raises(ValueError, match="pad files"):
+        v1_half(multi.main.data)
