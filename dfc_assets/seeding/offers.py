@@ -14,7 +14,7 @@ from dfc_assets.torrent.follow import parse_feed
 from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.versions import VERSION_KEY_PATTERN
 
-TORRENT_SUFFIX = ".parquet.torrent"
+TORRENT_SUFFIXES = (".parquet.torrent", ".v1.torrent")  # a version's main torrent and its v1 torrent
 
 CATALOG_OFFERS = """
 SELECT collection AS dataset_id, version, assets.data.title AS file_name, assets.data."file:size" AS size,
@@ -43,13 +43,13 @@ class Offer:
 
 
 def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None) -> list[Offer]:
-    """Every version under releases/ whose .torrent exists (it is written after the Zenodo publication).
+    """Every torrent of every version under releases/ (main and v1: two swarms), written after the Zenodo publication.
 
     `known` maps torrent keys to offers already read: torrents are write-once, so a poll reads only new ones.
     """
     offers = []
     for info in store.list("releases/"):
-        if not info.key.endswith(TORRENT_SUFFIX):
+        if not info.key.endswith(TORRENT_SUFFIXES):
             continue
         if known is not None and info.key in known:
             offers.append(known[info.key])
@@ -59,7 +59,7 @@ def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None)
             continue
         _, dataset_id, version, _ = parts
         keys = VersionKeys(dataset_id, version)
-        if info.key != keys.torrent:
+        if info.key not in (keys.torrent, keys.torrent_v1):
             continue
         torrent = read_torrent(store.get_bytes(info.key))
         offer = Offer(dataset_id, version, torrent.name, torrent.size, torrent.infohash_v1 or "",
