@@ -301,9 +301,23 @@ def verify_web_seeds(
         return [f.result() for f in futures]
 
 
-def audit_web_seeds(torrent: bytes, **kwargs) -> list[WebSeedReport]:
-    """Re-verify every web seed a published .torrent lists (for asset checks and scheduled audits)."""
-    return verify_web_seeds(torrent, read_torrent(torrent).web_seeds, **kwargs)
+AUDIT_BUDGET_BYTES = 4 * 1024**3  # per web seed and audit round: a 27 GB file is covered in 7 rounds
+
+
+def audit_web_seeds(
+    torrent: bytes, *, round_number: int | None = None, budget_bytes: int = AUDIT_BUDGET_BYTES,
+    urls: Iterable[str] | None = None, **kwargs,
+) -> list[WebSeedReport]:
+    """Re-verify every web seed a published .torrent lists (or `urls`), for asset checks and scheduled audits.
+
+    With `round_number`, each web seed is checked on `rotating_pieces(info, round_number, budget_bytes=…)`: the
+    rounds 0 .. audit_cycle(info, budget_bytes) - 1 cover every piece (pass e.g. the count of audits so far).
+    Otherwise as `verify_web_seeds` (fresh random samples, or full=True).
+    """
+    info = read_torrent(torrent)
+    if round_number is not None:
+        kwargs["pieces"] = rotating_pieces(info, round_number, budget_bytes=budget_bytes)
+    return verify_web_seeds(info, info.web_seeds if urls is None else urls, **kwargs)
 
 
 def with_verified_web_seeds(

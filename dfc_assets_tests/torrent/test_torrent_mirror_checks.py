@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
-from dfc_assets.torrent.metainfo import build_version_torrents, read_torrent
+from dfc_assets.torrent.metainfo import build_version_torrents, read_torrent, with_web_seeds
 from dfc_assets.torrent.options import KIB, TorrentOptions
 from dfc_assets.torrent.webseeds import (
     audit_cycle,
+    audit_web_seeds,
     check_pieces,
     rotating_pieces,
     sample_pieces,
@@ -116,3 +117,16 @@ def test_a_trickling_mirror_is_cut_off_by_the_deadline(version):
     slow_report, good_report = reports
     assert not slow_report.ok and "deadline" in slow_report.reason and len(slow_report.pieces_checked) < 50
     assert good_report.ok
+
+
+def test_audit_rounds_over_a_published_torrent_cover_every_piece(version):
+    root, built = version
+    info = read_torrent(built.main.data)
+    path, offset = _byte_of_piece(info, 19)
+    with RangeServer(root, ServerBehaviour(corrupt={path: offset})) as server:
+        torrent = with_web_seeds(built.main.data, [server.url + f"releases/{DATASET}/"])
+        budget = 10 * PIECE
+        rounds = [audit_web_seeds(torrent, round_number=r, budget_bytes=budget) for r in range(audit_cycle(info, budget))]
+    checked = sorted(p for (report,) in rounds for p in report.pieces_checked)
+    assert checked == list(range(50))
+    assert [report.ok for (report,) in rounds] == [True, False, True, True, True]
