@@ -187,7 +187,7 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     v1_data = with_web_seeds(built.v1.data, read_torrent(main_data).web_seeds)
     publisher.store.put_bytes(keys.torrent_v1, v1_data, if_absent=True)  # the main torrent last: it marks the step done
     publisher.store.put_bytes(keys.torrent, main_data, if_absent=True)
-    publisher.log(f"{label(spec, version)}: torrents {keys.torrent} (btih {built.main.infohash_v1}, btmh {built.main.infohash_v2}) and {keys.torrent_v1} (btih {built.v1.infohash_v1}); {len(files)} file(s), {built.main.size} bytes")
+    publisher.log(f"{label(spec, version)}: torrents {keys.torrent} (btih {built.main.infohash_v1}, btmh {built.main.infohash_v2}) and {keys.torrent_v1} (btih {built.v1.infohash_v1}); {len(files)} file(s), {built.main.data_size} bytes")
     v1 = _published(publisher, keys.torrent_v1, v1_data, reused=False, reports=tuple(reports))
     return _published(publisher, keys.torrent, main_data, reused=existing is not None, reports=tuple(reports), v1=v1)
 

@@ -63,7 +63,7 @@ def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None)
         if info.key not in (keys.torrent, keys.torrent_v1):
             continue
         torrent = read_torrent(store.get_bytes(info.key))
-        offer = Offer(dataset_id, version, torrent.name, torrent.size, torrent.infohash_v1 or "",
+        offer = Offer(dataset_id, version, torrent.name, torrent.data_size, torrent.infohash_v1 or "",
                       torrent_url=store.public_url(info.key), torrent_key=info.key)
         if known is not None:
             known[info.key] = offer

@@ -35,6 +35,11 @@ class BuiltTorrent:
     sha256: str | None              # of the file, hex; None when built with sha256=False (or several files)
     files: tuple["TorrentFile", ...] = ()   # every file, pad files included, in torrent order
 
+    @property
+    def data_size(self) -> int:
+        """Bytes of the version's files (`size` counts the hybrid's pad files too, as libtorrent does)."""
+        return sum(f.size for f in self.files if not f.pad) if self.files else self.size
+
 
 @dataclass(frozen=True)
 class TorrentFile:
@@ -71,6 +76,11 @@ class TorrentInfo:
     def data_files(self) -> tuple[TorrentFile, ...]:
         """The files a version holds (no pad files)."""
         return tuple(f for f in self.files if not f.pad)
+
+    @property
+    def data_size(self) -> int:
+        """Bytes of the version's files (`size` counts the hybrid's pad files too)."""
+        return sum(f.size for f in self.data_files) if self.files else self.size
 
     def piece_range(self, index: int) -> tuple[int, int]:
         """Byte range [start, end) of piece `index` in the file."""
@@ -231,7 +241,7 @@ def torrent_from_files(
         layers = {d.pieces_root_v2: d.piece_layer_v2 for _, d in files if d.piece_layer_v2 is not None}
     data, info_bytes = _metainfo(info, options, seeds, layers)  # type: ignore[arg-type]
     return BuiltTorrent(
-        data=data, name=name, size=sum(d.size for _, d in files), piece_size=files[0][1].piece_size,
+        data=data, name=name, size=sum(f.size for f in layout), piece_size=files[0][1].piece_size,
         infohash_v1=hashlib.sha1(info_bytes).hexdigest(),
         infohash_v2=hashlib.sha256(info_bytes).hexdigest() if options.flavour == "hybrid" else None,
         web_seeds=seeds, trackers=tuple(options.trackers), md5=None, sha256=None, files=layout,

@@ -48,6 +48,8 @@ def test_both_torrents_are_byte_identical_to_libtorrent(tmp_path, sizes, piece_s
     assert all(f.offset % piece_size == 0 for f in hybrid.data_files)  # the pads align every file to a piece
     assert [f.size for f in hybrid.files if f.pad] == [-s % piece_size for s in sizes if s % piece_size]
     assert [d.md5 is not None for d in built.digests.files] == [True] * len(sizes)
+    assert hybrid.size == built.main.size == sum(f.size for f in hybrid.files)  # pads included, as libtorrent counts
+    assert hybrid.data_size == built.main.data_size == v1.size == v1.data_size == sum(sizes)
 
 
 def test_single_file_version_keeps_its_torrent_and_gets_the_v1_half(tmp_path):
