@@ -31,7 +31,7 @@ from dfc_assets.storage import LocalFolderStore, VersionKeys
 from dfc_assets.torrent.magnet import magnet_uri
 from dfc_assets.torrent.metainfo import TorrentInfo, build_version_torrents, read_torrent, v1_half, with_web_seeds
 from dfc_assets.torrent.options import TorrentOptions
-from dfc_assets.torrent.webseeds import WebSeedReport, verify_web_seeds
+from dfc_assets.torrent.webseeds import AUDIT_BUDGET_BYTES, WebSeedReport, rotating_pieces, verify_web_seeds
 
 OWN_WEB_SEED_SAMPLES = 3
 WEB_SEED_TIMEOUT = 30.0  # seconds per request; each check's overall deadline adds its bytes at webseeds.MIN_RATE
@@ -107,6 +107,26 @@ def configured_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, in
     """Every configured community mirror as a web seed of this version's torrent (status and verify check them)."""
     keys = publisher.keys(spec, version)
     return [mirror_web_seed(base, keys, multi_file=info.multi_file) for base in publisher.settings.mirror_base_urls]
+
+
+def check_web_seeds(
+    publisher: Publisher, spec: DatasetSpec, version: str, *, full: bool = False, round_number: int | None = None,
+    budget_bytes: int = AUDIT_BUDGET_BYTES, with_configured: bool = True, deadline: float | None = None,
+) -> list[WebSeedReport]:
+    """Every web seed of the version's main torrent (plus each configured mirror not listed), checked at once.
+
+    Pieces: all with `full` (verify); the audit's rotating window with `round_number` (rounds 0 ..
+    audit_cycle(info, budget_bytes) - 1 cover every piece); else a fresh random sample (status). `deadline`
+    bounds each web seed's check (default: grows with the bytes read, see webseeds.default_deadline).
+    """
+    torrent = load_torrent(publisher, spec, version)
+    if torrent is None:
+        return []
+    urls = list(torrent.info.web_seeds)
+    if with_configured:
+        urls = list(dict.fromkeys([*urls, *configured_mirrors(publisher, spec, version, torrent.info)]))
+    pieces = rotating_pieces(torrent.info, round_number, budget_bytes=budget_bytes) if round_number is not None else None
+    return verify_web_seeds(torrent.info, urls, full=full, pieces=pieces, timeout=WEB_SEED_TIMEOUT, deadline=deadline)
 
 
 def _published(publisher: Publisher, key: str, data: bytes, *, reused: bool, reports: tuple[WebSeedReport, ...] = (),

@@ -102,3 +102,23 @@ def test_a_version_published_before_v1_torrents_gets_one_without_reading_its_fil
     finally:
         published.close()
     assert again.data == first.data and again.v1.data == first.v1.data
+
+
+def test_status_verify_and_audit_checks_of_a_published_version(tmp_path, servers):
+    published = PublishedVersion(tmp_path / "pub", "2021", TWO_FILES)
+    try:
+        torrent = torrent_step.make_torrent(published.publisher, SPEC, "2021")
+        mirror = published.mirror_copy(tmp_path / "mirror")
+        path, offset = _byte_in_piece(published, torrent.info, 19)
+        late = servers(mirror, ServerBehaviour(corrupt={path: offset}))  # configured after publication
+        published.publisher.settings = dataclasses.replace(published.settings, mirror_base_urls=(late.url,))
+        full = torrent_step.check_web_seeds(published.publisher, SPEC, "2021", full=True)
+        budget = 16 * torrent.info.piece_size
+        rounds = [torrent_step.check_web_seeds(published.publisher, SPEC, "2021", round_number=r, budget_bytes=budget)
+                  for r in range(-(-torrent.info.num_pieces // 16))]
+    finally:
+        published.close()
+    assert [r.url for r in full] == [*torrent.info.web_seeds, f"{late.url}releases/{SPEC.id}/"]
+    assert [r.ok for r in full] == [True, False] and full[1].pieces_failed == (19,)
+    assert [[r.ok for r in reports] for reports in rounds] == [[True, True], [True, False], [True, True]]  # 16-31 hold 19
+    assert sorted(p for reports in rounds for p in reports[0].pieces_checked) == list(range(torrent.info.num_pieces))
