@@ -81,3 +81,12 @@ def test_a_different_recorded_pyarrow_is_named(publisher):
 def test_unpublished_version_is_refused(publisher):
     with pytest.raises(PublicationError, match="statcan_table_33100036.*1999-01-01.*no manifest"):
         verify_rebuild(publisher, TABLE, "1999-01-01")
+
+
+def test_dfc_rebuild_verify_prints_the_comparison(publisher, capsys, tmp_path):
+    from dfc_assets.cli.main import main
+
+    assert main(["rebuild", "--verify", TABLE.key, VERSION, "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"dataset {TABLE.key} version {VERSION}: rebuilt from archive/ in the running environment" in out
+    assert "sha256 same" in out and "info-hashes same" in out
