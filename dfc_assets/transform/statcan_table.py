@@ -21,7 +21,7 @@ Types (``dfc-domain.md`` §7):
 
 Case-duplicate headers are renamed by ``column_names.unique_column_names``. Row order
 is the source's. Writer settings are fixed (``csv_stream``: zstd, fixed row groups, no
-timestamps, ``REF_DATE`` prefix-delta encoded; recorded in the manifest), so the same zip gives the same bytes. The zip is checked first
+timestamps; recorded in the manifest), so the same zip gives the same bytes. The zip is checked first
 (``zip_safety``: HTML pages, truncation, zip-slip, symlinks, zip bombs).
 """
 
@@ -53,9 +53,6 @@ WDS_TYPED_COLUMNS: dict[str, pa.DataType] = {
     "UOM_ID": pa.int16(),
 }
 REQUIRED_COLUMNS = ("REF_DATE", "VALUE")
-# REF_DATE text in source order shares its prefix with the row before: daily tables shrink ~10x against a
-# dictionary (a new index per row); monthly and annual ones stay a few kB either way.
-WDS_ENCODINGS = {"REF_DATE": "DELTA_BYTE_ARRAY"}
 
 
 def _where(product_id: str, zip_path: Path, member: str | None = None) -> str:
@@ -177,7 +174,7 @@ def statcan_table_to_parquet(
         ref_start: date | None = None
         ref_end: date | None = None
         try:
-            with RowGroupWriter(tmp_path, schema, encodings=WDS_ENCODINGS) as writer:
+            with RowGroupWriter(tmp_path, schema) as writer:
                 for batch in source.batches():
                     try:
                         starts, ends = periods.columns(batch.column("REF_DATE"))
