@@ -55,7 +55,7 @@ def recorded_requirements(lock_text: str, recorded: dict[str, str | None]) -> st
         key = normalised_name(name)
         if key in NOT_NEEDED:
             continue
-        lines.append(f"{name}=={pins.pop(key, version)}{marker or ''}")
+        lines.append(f"{name}=={pins.pop(key, version)}{marker.rstrip()}")
     lines += [f"{name}=={version}" for name, version in pins.items()]
     return "\n".join(lines) + "\n"
 
