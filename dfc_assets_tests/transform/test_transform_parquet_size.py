@@ -104,3 +104,13 @@ def test_layout_is_recorded_and_is_what_the_file_has(tmp_path):
     for name, encoding in layout["encodings"].items():
         assert encoding in columns[name].encodings, (name, encoding, columns[name].encodings)
     assert all(column.compression == "ZSTD" for column in columns.values())
+
+
+def test_manifest_records_the_layout_and_the_lock(tmp_path):
+    from dfc_assets.dependency_lock import lock_facts
+    from dfc_assets.transform.manifest import build_manifest
+
+    result = statcan_table_to_parquet(REAL_TABLE_ZIP, tmp_path / "33100036.parquet", product_id="33100036")
+    manifest = build_manifest(dataset_id="d", version="v", sources=[], result=result, code_version="c", configuration={})
+    assert manifest["output"]["parquet_layout"] == result.layout
+    assert manifest["lock"] == lock_facts() and len(manifest["lock"]["sha256"]) == 64
