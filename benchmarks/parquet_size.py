@@ -10,8 +10,9 @@ Files compared for each table:
   duckdb-copy      DuckDB COPY of our table TO parquet (COMPRESSION zstd): the same columns and types
   duckdb-csv       DuckDB COPY (FROM read_csv(the CSV, types as ours)) TO parquet (zstd): DuckDB's own reading
 
-Read time, best of --rounds (interleaved): pyarrow ``pq.read_table`` (every column) and DuckDB
-``SELECT bit_xor(hash(COLUMNS(*)))`` (every value decoded). Prints sizes and ratios to each anchor.
+Read time, best of --rounds (interleaved), each reader on one thread so that a shared machine's scheduling
+does not drown the decoding cost: pyarrow ``pq.read_table(use_threads=False)`` (every column) and DuckDB
+(``SET threads = 1``) ``SELECT bit_xor(hash(COLUMNS(*)))`` (every value decoded). Prints sizes and ratios.
 Run: python benchmarks/parquet_size.py [--repeat 20] [--synthetic-mb 150] [--rounds 5]
 """
 
@@ -64,9 +65,10 @@ def duckdb_from_csv(zip_path: Path, member: str, out: Path, work: Path) -> None:
 def read_seconds(path: Path, rounds: int) -> tuple[float, float]:
     best_arrow = best_duck = float("inf")
     connection = duckdb.connect()
+    connection.execute("SET threads = 1")
     for _ in range(rounds):
         started = time.perf_counter()
-        pq.read_table(path)
+        pq.read_table(path, use_threads=False)
         best_arrow = min(best_arrow, time.perf_counter() - started)
         started = time.perf_counter()
         connection.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet('{path}')").fetchall()
@@ -101,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--synthetic-mb", type=int, default=150)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dfc-parquet-size-") as scratch:
         work = Path(scratch)
