@@ -21,7 +21,7 @@ $(BIN)/python:
 # pip installs the locked uv (hash-checked), uv installs the rest of the lock: it keeps the wheels in its
 # cache, from which `dfc rebuild --verify --recorded-environment --offline` (and its test) builds venvs.
 $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
-	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --quiet
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	@awk '/^uv==/ {p = 1; print; next} p && /^ / {print; next} {p = 0}' $(LOCK) > $(VENV)/uv-requirement.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 
 # Resolve pyproject.toml (all extras) for Python 3.11 on every platform; uv is pinned in pyproject.toml.
 lock: | $(BIN)/python
-	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"
+	@test -x $(BIN)/uv || { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -o 'uv==[0-9.]*' pyproject.toml)"; }
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" --quiet -o $(LOCK) $(LOCK_ARGS)
 
