@@ -114,3 +114,18 @@ def test_manifest_records_the_layout_and_the_lock(tmp_path):
     manifest = build_manifest(dataset_id="d", version="v", sources=[], result=result, code_version="c", configuration={})
     assert manifest["output"]["parquet_layout"] == result.layout
     assert manifest["lock"] == lock_facts() and len(manifest["lock"]["sha256"]) == 64
+
+
+# The bytes of 33100036 per TRANSFORM_CODE_VERSION, with the libraries of requirements.lock. A lock upgrade or
+# a code change that fails this changes published bytes: bump TRANSFORM_CODE_VERSION and record the new digest.
+REAL_TABLE_SHA256 = {"2": "7562dd54608f5897a0249e47023471d020f39d3d0a923252284c841c17ea9808"}
+
+
+def test_real_table_bytes_belong_to_this_transform_code_version(tmp_path):
+    from dfc_assets.code_version import TRANSFORM_CODE_VERSION
+
+    result = statcan_table_to_parquet(REAL_TABLE_ZIP, tmp_path / "33100036.parquet", product_id="33100036")
+    assert result.sha256 == REAL_TABLE_SHA256.get(TRANSFORM_CODE_VERSION), (
+        f"33100036's Parquet bytes changed (sha256 {result.sha256}) under TRANSFORM_CODE_VERSION {TRANSFORM_CODE_VERSION}: "
+        "bump it in dfc_assets/code_version.py and record the digest here"
+    )
