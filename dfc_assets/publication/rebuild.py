@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dfc_assets.code_version import TRANSFORM_CODE_VERSION
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.publication.raw import index_key, load_archive
 from dfc_assets.registry import DatasetSpec
@@ -53,6 +54,7 @@ class RebuildCheck:
     rebuilt_infohashes: tuple[str | None, str | None] | None
     library_differences: dict[str, tuple[str | None, str | None]]  # name -> (recorded, rebuilt with)
     lock_difference: tuple[str | None, str | None] | None  # (recorded, running) lock sha256 when they differ
+    code_difference: tuple[str | None, str] | None = None  # (recorded, running) TRANSFORM_CODE_VERSION when they differ
 
     @property
     def same_bytes(self) -> bool:
@@ -79,9 +81,12 @@ class RebuildCheck:
         for name, (recorded, used) in sorted(self.library_differences.items()):
             lines.append(f"  {name}: the manifest records {recorded}, the rebuild ran {used}")
         if self.lock_difference:
-            lines.append(f"  lock: the manifest records sha256 {self.lock_difference[0]}, this code runs from {self.lock_difference[1]}")
-        if not self.matches and not self.library_differences:
-            lines.append("  the libraries are the recorded ones: the difference comes from the code (TRANSFORM_CODE_VERSION) or the archive")
+            recorded, running = self.lock_difference
+            lines.append(f"  lock: the manifest records {f'sha256 {recorded}' if recorded else 'no lock'}, this code runs from {f'sha256 {running}' if running else 'no lock'}")
+        if self.code_difference:
+            lines.append(f"  TRANSFORM_CODE_VERSION: the manifest records {self.code_difference[0]}, this code is {self.code_difference[1]}")
+        if not self.matches and not self.library_differences and not self.code_difference:
+            lines.append("  the libraries and TRANSFORM_CODE_VERSION are the recorded ones: the processing changed without a bump, or the archive")
         if not self.matches and self.library_differences and self.environment == "running":
             lines.append("  try --recorded-environment to rebuild with the recorded versions")
         return lines
@@ -136,12 +141,14 @@ def verify_rebuild(
         built = build_torrent(out_path, name=torrent.info.name, options=options, md5=False, sha256=False)
         rebuilt = (built.infohash_v1, built.infohash_v2)
     recorded_lock, running_lock = (manifest.get("lock") or {}).get("sha256"), (lock_facts() or {}).get("sha256")
+    recorded_code = (manifest.get("configuration") or {}).get("transform_code_version")
     check = RebuildCheck(
         dataset=spec.key, version=version, environment="recorded" if recorded_environment else "running",
         published_sha256=manifest["output"]["sha256"], rebuilt_sha256=rebuilt_sha256,
         published_infohashes=published, rebuilt_infohashes=rebuilt,
         library_differences=_library_differences(recorded, used),
         lock_difference=(recorded_lock, running_lock) if recorded_lock != running_lock else None,
+        code_difference=(recorded_code, TRANSFORM_CODE_VERSION) if recorded_code != TRANSFORM_CODE_VERSION else None,
     )
     for line in check.lines():
         publisher.log(line)

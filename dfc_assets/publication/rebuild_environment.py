@@ -38,7 +38,7 @@ class RecordedEnvironment:
         (work / "spec.pickle").write_bytes(pickle.dumps(spec))
         (work / "request.json").write_text(json.dumps(request), encoding="utf-8")
         completed = subprocess.run(
-            [str(self.python), "-m", "dfc_assets.publication.rebuild_worker", str(work / "request.json"), str(work / "spec.pickle")],
+            [str(self.python), "-P", "-m", "dfc_assets.publication.rebuild_worker", str(work / "request.json"), str(work / "spec.pickle")],
             capture_output=True, text=True, cwd=work, env={"PYTHONPATH": str(self.source_root), "PATH": "/usr/bin:/bin", "HOME": str(work)},
         )
         if completed.returncode != 0:

@@ -53,7 +53,7 @@ def test_rebuild_in_a_fresh_environment_from_the_lock_has_the_published_bytes_an
     assert check.environment == "recorded"
     assert check.published_infohashes is not None and check.published_infohashes[0]
     assert check.same_bytes and check.same_infohashes and check.matches, check.lines()
-    assert check.library_differences == {} and check.lock_difference is None
+    assert check.library_differences == {} and check.lock_difference is None and check.code_difference is None
 
 
 def test_rebuild_in_the_running_environment_matches(publisher):
@@ -64,7 +64,13 @@ def test_rebuild_in_the_running_environment_matches(publisher):
 def test_a_different_recorded_pyarrow_is_named(publisher):
     """Faked: the manifest records another pyarrow (installing a second pyarrow offline is impossible here)."""
     running = library_versions()["pyarrow"]
-    original = _rewrite_manifest(publisher, lambda m: m["libraries"].update(pyarrow="18.0.0") or m["output"].update(sha256="0" * 64))
+    def change(manifest):
+        manifest["libraries"]["pyarrow"] = "18.0.0"
+        manifest["output"]["sha256"] = "0" * 64
+        manifest["configuration"]["transform_code_version"] = "1"
+        del manifest["lock"]
+
+    original = _rewrite_manifest(publisher, change)
     try:
         check = verify_rebuild(publisher, TABLE, VERSION)
         assert not check.same_bytes and check.same_infohashes
@@ -72,6 +78,8 @@ def test_a_different_recorded_pyarrow_is_named(publisher):
         text = "\n".join(check.lines())
         assert f"pyarrow: the manifest records 18.0.0, the rebuild ran {running}" in text
         assert "sha256 DIFFERENT" in text and "--recorded-environment" in text
+        assert "TRANSFORM_CODE_VERSION: the manifest records 1, this code is 2" in text
+        assert "lock: the manifest records no lock, this code runs from sha256 " in text
         with pytest.raises(PublicationError, match=r"(?s)statcan_table_33100036.*2025-06-11.*pyarrow==18\.0\.0"):
             verify_rebuild(publisher, TABLE, VERSION, recorded_environment=True, offline=True)
     finally:
