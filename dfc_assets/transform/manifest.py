@@ -3,8 +3,9 @@
 Published beside the artifact (``{D}_{version}.manifest.json``) and on Zenodo. It
 lists every raw source file (URL, sha256, size, HTTP validators, retrieval time), the
 code version, the transform configuration, the library versions that shaped the
-bytes, and the output's sha256, size, row count and schema. ``manifest_bytes`` gives
-its one canonical serialisation.
+bytes, the dependency lock's sha256, the Parquet writer settings, and the output's
+sha256, size, row count and schema. ``manifest_bytes`` gives its one canonical
+serialisation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 
+from dfc_assets.dependency_lock import lock_facts
 from dfc_assets.transform.result import TransformResult
 
 MANIFEST_FORMAT = "dfc-build-manifest/1"
@@ -92,6 +94,8 @@ def build_manifest(
         output["reference_end"] = result.reference_end.isoformat()
     if result.counts:
         output["counts"] = dict(result.counts)
+    if result.layout is not None:
+        output["parquet_layout"] = result.layout
     return {
         "manifest_format": MANIFEST_FORMAT,
         "dataset_id": dataset_id,
@@ -100,6 +104,7 @@ def build_manifest(
         "code_version": code_version,
         "configuration": configuration,
         "libraries": library_versions(),
+        "lock": lock_facts(),
         "output": output,
     }
 
