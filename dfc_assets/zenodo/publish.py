@@ -228,15 +228,25 @@ class _Publication:
         """Unpublished depositions matching ``mine``, from a listing newest first that stops before ``since``.
 
         No query text: the listing is of all our depositions, matched here field by field."""
-        found: list[dict] = []
+        listed: list[dict] = []
         size = 100
         for page in range(1, LISTING_MAX_PAGES + 1):
             batch = self.client.list_depositions(page=page, size=size, sort="mostrecent")
-            found += [d for d in batch if not _is_published(d) and mine(d)]
+            listed += [d for d in batch if not _is_published(d) and mine(d)]
             created = [c for c in map(_created_at, batch) if c is not None]
             if len(batch) < size or (created and min(created) < since - LISTING_CLOCK_SLACK):
                 break
-        return sorted(found, key=lambda d: int(d["id"]))
+        found = []
+        for candidate in sorted(listed, key=lambda d: int(d["id"])):  # the listing may show an old state: read each again
+            try:
+                current = self.client.get_deposition(int(candidate["id"]))
+            except ZenodoError as error:
+                if error.status in (404, 410):
+                    continue
+                raise
+            if not _is_published(current) and mine(current):
+                found.append(current)
+        return found
 
     def first_version(self) -> dict:
         nonces = list(self.state.get("create_nonces") or [])
@@ -276,7 +286,7 @@ class _Publication:
                     self.log(f"{self.label}: deleting draft {extra['id']}, a second draft made by a retried create")
                     self.client.delete_deposition(int(extra["id"]))
                 self.log(f"{self.label}: found draft {drafts[0]['id']} made by an earlier create")
-                return self.client.get_deposition(int(drafts[0]["id"]))
+                return drafts[0]
         return None
 
     def find_deposition(self) -> dict:
