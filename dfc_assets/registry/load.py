@@ -35,7 +35,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][A-Za-z0-9._-]*$")
 PRODUCT_ID_PATTERN = re.compile(r"^\d{8}$")
 DATASET_FIELDS = {
     "key", "id", "title", "description", "producer", "producer_url", "license",
-    "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes",
+    "license_url", "keywords", "keywords_fr", "creators", "owners", "source", "accepted_schema_changes",
 }
 VECTOR_OPTION_FIELDS = {"invalid_geometries", "normalise_names", "promote_to_multi"}
 SOURCE_FIELDS = {
@@ -178,6 +178,7 @@ def _dataset(path: Path, index: int, entry: Any) -> DatasetSpec:
         license=fields.string("license"),
         license_url=fields.string("license_url", required=False),
         keywords=fields.strings("keywords"),
+        keywords_fr=fields.strings("keywords_fr"),
         creators=fields.strings("creators", default=("Data for Canada",)),
         owners=fields.strings("owners"),
         source=_source(path, label, entry.get("source")),
