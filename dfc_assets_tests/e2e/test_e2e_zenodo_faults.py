@@ -127,3 +127,12 @@ def test_the_published_record_is_one_a_curator_accepts(stack):
     assert metadata["dates"][0]["type"] == "Collected" and metadata["dates"][0]["start"] < metadata["dates"][0]["end"]
     assert metadata["license"] == "other-open" and "https://www.statcan.gc.ca/en/reference/licence" in metadata["description"]
     assert not [k for k in metadata["keywords"] if k.startswith("dfc-attempt:")]
+
+
+def test_a_429_storm_slows_the_run_and_fails_nothing(stack):
+    release_table(stack, "2025-09-02")
+    storm = stack.emulator.faults.add("*", 429, times=8, retry_after=1)
+    result = stack.publish(TABLE, "2025-09-02")
+    assert result.success, "a run must wait out 429s, not fail"
+    assert storm.hits == 8
+    assert_exactly_one_published(stack, TABLE, "2025-09-02")
