@@ -73,29 +73,56 @@ class FileStore:
     """One JSON file per bucket in a shared directory, changed under an exclusive ``flock``.
 
     The kernel drops the lock when its holder dies, so a dead owner never blocks anyone; a file
-    left corrupt or empty by a crash mid-write is taken over with a fresh state."""
+    left corrupt or empty by a crash mid-write is taken over with a fresh state. Each file stays
+    open (opening one costs more than the whole update); a file deleted or replaced meanwhile is
+    opened again."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._threads = threading.Lock()  # flock is per open file; threads of one process also queue here
+        self._threads = threading.Lock()  # flock is per open file; the threads of one process queue here
+        self._files: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"FileStore({str(self.directory)!r})"
 
     def path(self, bucket: str) -> Path:
         return self.directory / f"{bucket}.json"
 
-    def update(self, bucket: str, transition: Transition) -> float:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._threads, open(self.path(bucket), "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    def _locked_fd(self, bucket: str) -> int:
+        path = self.path(bucket)
+        while True:
+            fd = self._files.get(bucket)
+            if fd is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                fd = self._files[bucket] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                handle.seek(0)
-                state, wait = transition(_decode(handle.read()))
-                handle.seek(0)
-                handle.truncate()
-                handle.write(json.dumps(state).encode())
-                handle.flush()
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                return fd
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(self._files.pop(bucket))
+
+    def update(self, bucket: str, transition: Transition) -> float:
+        with self._threads:
+            fd = self._locked_fd(bucket)
+            try:
+                size = os.fstat(fd).st_size
+                state, wait = transition(_decode(os.pread(fd, max(size, 1), 0)))
+                data = json.dumps(state).encode()
+                os.pwrite(fd, data, 0)
+                os.ftruncate(fd, len(data))
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
         return wait
+
+    def close(self) -> None:
+        with self._threads:
+            for fd in self._files.values():
+                os.close(fd)
+            self._files.clear()
 
 
 class PostgresStore:
@@ -114,6 +141,7 @@ class PostgresStore:
             raise ValueError(f"rate-limit table name {table!r} must be letters, digits and underscores")
         self.table = table
         self._connection = None
+        self._rows: set[str] = set()  # buckets whose row this connection has seen exist
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # the DSN may hold a password
@@ -133,25 +161,32 @@ class PostgresStore:
 
     def update(self, bucket: str, transition: Transition) -> float:
         with self._lock:
-            for attempt in (1, 2):
+            for attempt in (1, 2, 3):
                 connection = self._connect()
                 try:
                     with connection, connection.cursor() as cursor:
-                        cursor.execute(f"INSERT INTO {self.table} (bucket, state) VALUES (%s, '') ON CONFLICT (bucket) DO NOTHING",
-                                       (bucket,))
+                        if bucket not in self._rows:
+                            cursor.execute(f"INSERT INTO {self.table} (bucket, state) VALUES (%s, '') "
+                                           "ON CONFLICT (bucket) DO NOTHING", (bucket,))
                         cursor.execute(f"SELECT state FROM {self.table} WHERE bucket = %s FOR UPDATE", (bucket,))
-                        (raw,) = cursor.fetchone()
+                        row = cursor.fetchone()
+                        if row is None:  # deleted meanwhile: make it again
+                            self._rows.discard(bucket)
+                            continue
+                        self._rows.add(bucket)
+                        (raw,) = row
                         state, wait = transition(_decode(raw.encode()))
                         cursor.execute(f"UPDATE {self.table} SET state = %s, updated_at = now() WHERE bucket = %s",
                                        (json.dumps(state), bucket))
                     return wait
                 except (self._psycopg2.OperationalError, self._psycopg2.InterfaceError):
                     self.close()
-                    if attempt == 2:
-                        raise ConnectionError("lost the PostgreSQL connection of the Zenodo rate limiter twice") from None
-        raise AssertionError("unreachable")
+                    if attempt == 3:
+                        raise ConnectionError("lost the PostgreSQL connection of the Zenodo rate limiter three times") from None
+        raise RuntimeError(f"the row of {bucket} in {self.table} kept disappearing; is something deleting it?")
 
     def close(self) -> None:
+        self._rows.clear()
         if self._connection is not None:
             try:
                 self._connection.close()

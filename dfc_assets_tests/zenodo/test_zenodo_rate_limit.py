@@ -151,6 +151,19 @@ def test_a_corrupt_or_empty_state_file_is_taken_over(tmp_path, content):
     limiter.acquire(deadline=time.time() + 5)
     state = json.loads((tmp_path / "b.json").read_bytes())
     assert state["limit"] == 100 and state["tokens"] >= 0
+    (tmp_path / "b.json").write_bytes(content)  # corrupted again while the store holds the file open
+    limiter.acquire(deadline=time.time() + 5)
+    assert json.loads((tmp_path / "b.json").read_bytes())["limit"] == 100
+
+
+def test_a_state_file_deleted_meanwhile_is_made_again(tmp_path):
+    store = FileStore(tmp_path)
+    limiter = RateLimiter(store, "b")
+    limiter.observe(200, {"x-ratelimit-limit": "1000", "x-ratelimit-remaining": "990"})
+    (tmp_path / "b.json").unlink()
+    limiter.observe(200, {"x-ratelimit-limit": "500", "x-ratelimit-remaining": "490"})
+    assert json.loads((tmp_path / "b.json").read_bytes())["limit"] == 500
+    store.close()
 
 
 HOLD_FILE_LOCK = textwrap.dedent("""
