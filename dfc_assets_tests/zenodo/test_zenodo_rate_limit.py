@@ -67,7 +67,7 @@ def finish(processes: list[subprocess.Popen]) -> list[list[dict]]:
 
 @pytest.mark.parametrize("store_kind", ["file", "postgres"])
 def test_several_processes_publishing_at_once_never_exceed_the_limit(tmp_path, store_kind, request):
-    limit, window = 12, 2
+    limit, window = 30, 3
     if store_kind == "postgres":
         store = postgres_dsn(request.getfixturevalue("postgres"))
     else:
@@ -79,13 +79,13 @@ def test_several_processes_publishing_at_once_never_exceed_the_limit(tmp_path, s
         refused = emulator.rate_limiter.refused
     assert [[r["version"] for r in lines] for lines in results] == [["v1", "v2"]] * 4  # every publication finished
     assert len({lines[0]["concept"] for lines in results}) == 4
-    assert answered > 3 * limit  # enough requests that an unshared budget would have gone over
+    assert answered >= 2 * limit  # enough requests that an unshared budget would have gone over
     assert refused == 0 and peak <= limit, f"{refused} requests refused, {peak} in one {window} s window (limit {limit})"
 
 
 def test_the_same_publishers_with_a_budget_each_go_over_the_limit(tmp_path):
     """The control: without a shared budget, the same load makes the emulator refuse requests."""
-    limit, window = 12, 2
+    limit, window = 30, 3
     with ZenodoEmulator(tmp_path / "zenodo", token=TOKEN, rate_limit=limit, rate_limit_window=window) as emulator:
         results = finish(start_publishers(emulator, "memory", window, tmp_path, count=4))
         refused = emulator.rate_limiter.refused
