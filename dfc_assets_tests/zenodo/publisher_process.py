@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--count", type=int, default=2)
+    parser.add_argument("--assumed-limit", type=int, required=True)
     args = parser.parse_args(argv)
     token = os.environ["ZENODO_TEST_TOKEN"]
     store = store_from_environment({**os.environ, "DFC_ZENODO_RATE_LIMITER": args.store})
-    limiter = RateLimiter(store, bucket_name(args.base_url, token), window=args.window)
+    limiter = RateLimiter(store, bucket_name(args.base_url, token), window=args.window, assumed_limit=args.assumed_limit)
     concept = None
     with ZenodoClient(args.base_url, token, backoff=0.05, rate_limiter=limiter) as client:
         for number in range(1, args.count + 1):
