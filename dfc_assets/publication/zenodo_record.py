@@ -11,6 +11,7 @@ from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG
 from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX, processed_artifact
 from dfc_assets.zenodo import PublishedRecord, publish_version
+from dfc_assets.zenodo.publish import check_record_limits
 from dfc_assets.zenodo.deposit_metadata import RecordLink, VersionDescription, statcan_table_doi, statcan_table_number
 from dfc_assets.zenodo.deposit_metadata import deposit_metadata as build_deposit_metadata
 from dfc_assets.zenodo.journal import parse_journal
@@ -102,6 +103,9 @@ def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> Pub
     artifact = load_artifact(publisher, spec, version)
     if artifact is None:
         raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
+    # Zenodo's limits, from the sizes the manifest gives, before anything is downloaded or created
+    check_record_limits(label(spec, version), [(keys.artifact_name, int(artifact.output["size"])),
+                                               (keys.manifest.rsplit("/", 1)[-1], 0)])
     workdir = publisher.work_dir(spec, version, "zenodo")
     metadata = deposit_metadata(spec, version, artifact.manifest, community=publisher.settings.zenodo_community,
                                 links=record_links(publisher, spec, version, [keys.artifact, keys.manifest]))

@@ -34,8 +34,8 @@ from dfc_assets.zenodo.client import ZenodoClient, ZenodoError, ZenodoUncertainE
 from dfc_assets.zenodo.journal import JournalError, PublicationJournal
 from dfc_assets.zenodo.record import PublishedRecord, record_file_url
 
-__all__ = ["DepositFile", "PublishError", "PublishedRecord", "PublicationJournal", "RecordLimits", "publish_version",
-           "record_file_url"]
+__all__ = ["DepositFile", "PublishError", "PublishedRecord", "PublicationJournal", "RecordLimits", "check_record_limits",
+           "publish_version", "record_file_url"]
 
 Log = Callable[[str], None]
 MANAGED_KEYS = ("doi", "prereserve_doi", "version", "publication_date")
@@ -388,13 +388,32 @@ class _Publication:
             )
 
 
+def check_record_limits(label: str, sizes: Sequence[tuple[str, int]], limits: RecordLimits = RecordLimits()) -> None:
+    """Zenodo's per-record limits over (file name, size) pairs: call it before anything is downloaded or created."""
+    if not sizes:
+        raise PublishError(f"{label}: no files to publish; Zenodo requires at least one")
+    if len(sizes) > limits.max_files:
+        raise PublishError(f"{label}: {len(sizes)} files, more than Zenodo's {limits.max_files} files per record; "
+                           "pack some of them (a zip) or split the version")
+    names = [name for name, _ in sizes]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise PublishError(f"{label}: two files are named {', '.join(doubled)}; Zenodo keys must be unique")
+    bad = [n for n in names if not n or "/" in n]
+    if bad:
+        raise PublishError(f"{label}: Zenodo file keys cannot be empty or hold '/': {bad}")
+    total = sum(size for _, size in sizes)
+    too_big = [(name, size) for name, size in sizes if size > limits.max_bytes]
+    if too_big or total > limits.max_bytes:
+        what = ", ".join(f"{n} is {s / 1e9:.2f} GB" for n, s in too_big) or f"its files add up to {total / 1e9:.2f} GB"
+        raise PublishError(f"{label}: {what}, over Zenodo's {limits.max_bytes / 1e9:g} GB per record; "
+                           "split the version or ask Zenodo for more quota before publishing")
+
+
 def deposit_files(label: str, files: Sequence[Path | DepositFile], limits: RecordLimits = RecordLimits()) -> list[DepositFile]:
     """The version's files, checked against Zenodo's record limits before any byte is read or anything created."""
-    if not files:
-        raise PublishError(f"{label}: no files to publish; Zenodo requires at least one")
     if len(files) > limits.max_files:
-        raise PublishError(f"{label}: {len(files)} files, more than Zenodo's {limits.max_files} files per record; "
-                           "pack some of them (a zip) or split the version")
+        check_record_limits(label, [(str(n), 0) for n in range(len(files))], limits)
     sized: list[tuple[str, Path, int, DepositFile | None]] = []
     for entry in files:
         given = entry if isinstance(entry, DepositFile) else None
@@ -405,19 +424,7 @@ def deposit_files(label: str, files: Sequence[Path | DepositFile], limits: Recor
         if given is not None and given.size != size:
             raise PublishError(f"{label}: {path} is {size} bytes, its file list says {given.size}")
         sized.append((given.name if given else path.name, path, size, given))
-    names = [name for name, *_ in sized]
-    doubled = sorted({n for n in names if names.count(n) > 1})
-    if doubled:
-        raise PublishError(f"{label}: two files are named {', '.join(doubled)}; Zenodo keys must be unique")
-    bad = [n for n in names if not n or "/" in n]
-    if bad:
-        raise PublishError(f"{label}: Zenodo file keys cannot be empty or hold '/': {bad}")
-    total = sum(size for _, _, size, _ in sized)
-    too_big = [(name, size) for name, _, size, _ in sized if size > limits.max_bytes]
-    if too_big or total > limits.max_bytes:
-        what = ", ".join(f"{n} is {s / 1e9:.2f} GB" for n, s in too_big) or f"its files add up to {total / 1e9:.2f} GB"
-        raise PublishError(f"{label}: {what}, over Zenodo's {limits.max_bytes / 1e9:g} GB per record; "
-                           "split the version or ask Zenodo for more quota before publishing")
+    check_record_limits(label, [(name, size) for name, _, size, _ in sized], limits)
     return [given if given is not None else DepositFile(name, path, size, file_md5(path)) for name, path, size, given in sized]
 
 
