@@ -107,6 +107,7 @@ class ZenodoClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.sleep = sleep
+        self._owns_rate_limiter = rate_limiter is None
         self.rate_limiter = rate_limiter if rate_limiter is not None else rate_limiter_from_environment(base, token)
         self.rate_limit_deadline = rate_limit_deadline
         self.rate_limited = 0
@@ -122,6 +123,9 @@ class ZenodoClient:
 
     def close(self) -> None:
         self._http.close()
+        close_store = getattr(self.rate_limiter.store, "close", None)
+        if self._owns_rate_limiter and close_store is not None:
+            close_store()
 
     def __enter__(self) -> "ZenodoClient":
         return self

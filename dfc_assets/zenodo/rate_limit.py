@@ -309,7 +309,9 @@ def default_directory() -> Path:
 def store_from_environment(environ: Mapping[str, str] | None = None) -> BucketStore:
     """``DFC_ZENODO_RATE_LIMITER``:
 
-    * unset or ``file``: a file per token in ``DFC_ZENODO_RATE_LIMIT_DIR`` (default ``$TMPDIR/dfc-zenodo-rate-limit``),
+    * unset: ``postgres`` where Dagster's instance is in PostgreSQL (``DAGSTER_POSTGRES_HOST`` is set, as in
+      every process and run container of the production deployment), else ``file``;
+    * ``file``: a file per token in ``DFC_ZENODO_RATE_LIMIT_DIR`` (default ``$TMPDIR/dfc-zenodo-rate-limit``),
       shared by every process of this host;
     * ``file:/some/dir``: the same in that directory (put it on storage every process of the host sees);
     * ``postgres``: a table in the PostgreSQL of Dagster's instance (the ``DAGSTER_POSTGRES_*`` variables of
@@ -318,7 +320,7 @@ def store_from_environment(environ: Mapping[str, str] | None = None) -> BucketSt
     * ``memory``: this process only.
     """
     env = os.environ if environ is None else environ
-    choice = (env.get(LIMITER_VARIABLE) or "file").strip()
+    choice = (env.get(LIMITER_VARIABLE) or ("postgres" if env.get("DAGSTER_POSTGRES_HOST") else "file")).strip()
     if choice == "memory":
         return MemoryStore()
     if choice == "file":

@@ -239,6 +239,9 @@ def test_the_postgres_store_never_shows_its_password(postgres):
 
 def test_the_store_is_chosen_by_configuration(tmp_path):
     assert isinstance(store_from_environment({}), FileStore)
+    production = {"DAGSTER_POSTGRES_HOST": "db", "DAGSTER_POSTGRES_USER": "u", "DAGSTER_POSTGRES_DB": "d"}
+    assert isinstance(store_from_environment(production), PostgresStore)  # the instance's Postgres, without more settings
+    assert isinstance(store_from_environment({**production, "DFC_ZENODO_RATE_LIMITER": "file"}), FileStore)
     assert store_from_environment({"DFC_ZENODO_RATE_LIMITER": f"file:{tmp_path}"}).directory == tmp_path
     assert isinstance(store_from_environment({"DFC_ZENODO_RATE_LIMITER": "memory"}), MemoryStore)
     with pytest.raises(ValueError, match="DAGSTER_POSTGRES_HOST"):
