@@ -206,16 +206,6 @@ class ZenodoClient:
             params["all_versions"] = "true"
         return self.request("GET", "/api/deposit/depositions", params=params).json()
 
-    def search_depositions(self, q: str, *, all_versions: bool = True, size: int = 100, max_pages: int = 20) -> list[dict]:
-        """All depositions matching ``q`` (search-backed, so eventually consistent)."""
-        found: list[dict] = []
-        for page in range(1, max_pages + 1):
-            batch = self.list_depositions(q, all_versions=all_versions, page=page, size=size)
-            found += batch
-            if len(batch) < size:
-                break
-        return found
-
     def create_deposition(self, metadata: dict | None = None) -> dict:
         body = {"metadata": metadata} if metadata is not None else {}
         return self.request("POST", "/api/deposit/depositions", json=body, expected=(201,), idempotent=False).json()

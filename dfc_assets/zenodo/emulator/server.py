@@ -165,7 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if exceeded and (route.name != "public_file" or app.enforce_download_rate_limit):
             limit = limits["x-ratelimit-limit"]
-            body = {"status": 429, "message": f"429 Too Many Requests: {limit} per 1 minute"}
+            window = app.rate_limiter.window
+            per = "1 minute" if window == 60 else f"{window} second{'s' if window != 1 else ''}"
+            body = {"status": 429, "message": f"429 Too Many Requests: {limit} per {per}"}
             self._finish(request, route.name, json_response(429, body), limits)
             return
         fault = app.faults.take(route.name)
