@@ -278,7 +278,8 @@ class _Publication:
         """The draft a journaled create made, matched by its nonce keyword; extra drafts of ours are deleted."""
         marks = {NONCE_PREFIX + n for n in nonces}
         since = float(self.state.get("create_started") or time.time())
-        for wait in (0.0, *LISTING_SETTLE_WAITS):
+        settled = time.time() - since > sum(LISTING_SETTLE_WAITS) * self.client.backoff
+        for wait in (0.0,) if settled else (0.0, *LISTING_SETTLE_WAITS):  # long ago: the listing shows it by now
             self.client.sleep(wait * self.client.backoff)
             drafts = self.newest_drafts(lambda d: bool(marks & set(d.get("metadata", {}).get("keywords") or [])), since=since)
             if drafts:
