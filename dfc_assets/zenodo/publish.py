@@ -256,7 +256,8 @@ class _Publication:
                 return found
             self.log(f"{self.label}: the create of an earlier attempt left no draft on Zenodo; creating one")
         nonce = uuid.uuid4().hex
-        self.save(create_nonces=[*nonces, nonce], create_started=self.state.get("create_started") or time.time())
+        self.save(create_nonces=[*nonces, nonce], create_started=self.state.get("create_started") or time.time(),
+                  last_create_at=time.time())
         try:
             return self.client.create_deposition(self.creation_metadata(nonce))
         except ZenodoUncertainError:
@@ -266,7 +267,7 @@ class _Publication:
                 return found
         self.log(f"{self.label}: Zenodo lists no draft made by that create; creating again")
         nonce = uuid.uuid4().hex
-        self.save(create_nonces=[*self.state["create_nonces"], nonce])
+        self.save(create_nonces=[*self.state["create_nonces"], nonce], last_create_at=time.time())
         return self.client.create_deposition(self.creation_metadata(nonce))
 
     def creation_metadata(self, nonce: str) -> dict:
@@ -278,7 +279,8 @@ class _Publication:
         """The draft a journaled create made, matched by its nonce keyword; extra drafts of ours are deleted."""
         marks = {NONCE_PREFIX + n for n in nonces}
         since = float(self.state.get("create_started") or time.time())
-        settled = time.time() - since > sum(LISTING_SETTLE_WAITS) * self.client.backoff
+        last = float(self.state.get("last_create_at") or since)
+        settled = time.time() - last > sum(LISTING_SETTLE_WAITS) * self.client.backoff
         for wait in (0.0,) if settled else (0.0, *LISTING_SETTLE_WAITS):  # long ago: the listing shows it by now
             self.client.sleep(wait * self.client.backoff)
             drafts = self.newest_drafts(lambda d: bool(marks & set(d.get("metadata", {}).get("keywords") or [])), since=since)
