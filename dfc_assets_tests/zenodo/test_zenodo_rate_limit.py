@@ -250,3 +250,18 @@ def test_the_store_is_chosen_by_configuration(tmp_path):
         store_from_environment({"DFC_ZENODO_RATE_LIMITER": "redis://x"})
     limiter = rate_limiter_from_environment("https://zenodo.org", TOKEN, {"DFC_ZENODO_RATE_LIMITER": f"file:{tmp_path}"})
     assert TOKEN not in limiter.bucket and limiter.bucket == bucket_name("https://zenodo.org/", TOKEN)
+
+
+def test_the_dagster_instance_postgres_is_used_from_its_variables(postgres, tmp_path):
+    """Production sets only DAGSTER_POSTGRES_*: the budget lands in a table of that database, shared by every client."""
+    environment = postgres.environment()
+    first = rate_limiter_from_environment("https://zenodo.org", TOKEN, environment)
+    second = rate_limiter_from_environment("https://zenodo.org", TOKEN, environment)
+    assert isinstance(first.store, PostgresStore) and first.bucket == second.bucket
+    first.observe(200, {"x-ratelimit-limit": "1000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(time.time() + 600)})
+    from dfc_assets.zenodo.rate_limit import RateLimitDeadlineError
+
+    with pytest.raises(RateLimitDeadlineError):  # the other client sees the pause the first one learned
+        second.acquire(deadline=time.time() + 1)
+    first.store.close()
+    second.store.close()
