@@ -154,12 +154,13 @@ class ZenodoClient:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         where = f"{method} {httpx.URL(url).path}"
         deadline = time.time() + self.rate_limit_deadline
-        attempt = 0
+        attempt = refused = 0
         while True:
             try:
                 self.rate_limiter.acquire(deadline, what=f"Zenodo {where}")
             except RateLimitDeadlineError as error:
-                raise ZenodoError(str(error), status=429) from None
+                told = f" (Zenodo answered it 429 {refused} time{'s' if refused != 1 else ''})" if refused else ""
+                raise ZenodoError(f"{error}{told}", status=429) from None
             try:
                 response = self._http.request(
                     method, url, json=json, params=params, headers=headers,
@@ -183,6 +184,7 @@ class ZenodoClient:
             status = response.status_code
             if status == 429:
                 self.rate_limited += 1
+                refused += 1
                 continue
             if status >= 500 and idempotent and attempt < self.max_retries:
                 self.sleep(self._wait(attempt))
