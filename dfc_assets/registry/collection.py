@@ -42,9 +42,10 @@ class StatcanTablesCollection:
     license: str
     producer_url: str | None = None
     license_url: str | None = None
-    creators: tuple[str, ...] = ("Statistics Canada", "Data for Canada")
+    creators: tuple[str, ...] = ("Data for Canada",)
     owners: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    keywords_fr: tuple[str, ...] = ()
     product_ids: frozenset[str] = frozenset()
     subject_codes: frozenset[str] = frozenset()   # a cube matches when any of its subject codes starts with one of these
     survey_codes: frozenset[str] = frozenset()
@@ -78,6 +79,8 @@ class StatcanTablesCollection:
         number = format_table_number(product_id)
         subjects = [snapshot.subject_name(code) for code in cube.get("subjectCode") or ()]
         keywords = tuple(dict.fromkeys([*self.keywords, *(name for name in subjects if name)]))
+        subjects_fr = [snapshot.subject_name(code, "fr") for code in cube.get("subjectCode") or ()]
+        keywords_fr = tuple(dict.fromkeys([*self.keywords_fr, *(name for name in subjects_fr if name)]))
         return DatasetSpec(
             key=statcan_table_key(product_id),
             id=statcan_table_id(product_id),
@@ -89,7 +92,7 @@ class StatcanTablesCollection:
                    "les séries et dates de référence, valeurs typées, identifiants (COORDINATE, DGUID, VECTOR) conservés en texte.",
             ),
             producer=self.producer, producer_url=self.producer_url, license=self.license, license_url=self.license_url,
-            keywords=keywords, creators=self.creators, owners=self.owners,
+            keywords=keywords, keywords_fr=keywords_fr, creators=self.creators, owners=self.owners,
             source=StatcanTableSource(product_id=product_id, languages=self.languages),
             min_version_interval=self.min_version_interval, collection=self.key,
         )

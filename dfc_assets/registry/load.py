@@ -25,10 +25,10 @@ from dfc_assets.registry.strict_yaml import StrictYamlError, load_strict_yaml
 
 DATASET_FIELDS = frozenset({
     "key", "id", "title", "description", "producer", "producer_url", "license",
-    "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes", "min_version_interval",
+    "license_url", "keywords", "keywords_fr", "creators", "owners", "source", "accepted_schema_changes", "min_version_interval",
 })
 COLLECTION_FIELDS = frozenset({
-    "key", "kind", "producer", "producer_url", "license", "license_url", "keywords", "creators", "owners",
+    "key", "kind", "producer", "producer_url", "license", "license_url", "keywords", "keywords_fr", "creators", "owners",
     "languages", "min_version_interval", "filters",
 })
 STATCAN_TABLES_FILTERS = frozenset({"product_ids", "subject_codes", "survey_codes", "frequencies", "include_archived"})
@@ -200,6 +200,7 @@ def _dataset(path: Path, index: int, entry: Any, source_kind_named) -> DatasetSp
         license=fields.string("license"),
         license_url=fields.string("license_url", required=False),
         keywords=fields.strings("keywords"),
+        keywords_fr=fields.strings("keywords_fr"),
         creators=fields.strings("creators", default=("Data for Canada",)),
         owners=fields.strings("owners"),
         source=kind.parse_source(source_fields),
@@ -236,9 +237,10 @@ def _collection(path: Path, index: int, entry: Any) -> Collection:
         license=fields.string("license"),
         producer_url=fields.string("producer_url", required=False),
         license_url=fields.string("license_url", required=False),
-        creators=fields.strings("creators", default=("Statistics Canada", "Data for Canada")),
+        creators=fields.strings("creators", default=("Data for Canada",)),
         owners=fields.strings("owners"),
         keywords=fields.strings("keywords"),
+        keywords_fr=fields.strings("keywords_fr"),
         product_ids=frozenset(filter_fields.strings("product_ids", pattern=PRODUCT_ID_PATTERN)),
         subject_codes=frozenset(filter_fields.strings("subject_codes", pattern=re.compile(r"\A\d{1,8}\Z"))),
         survey_codes=frozenset(filter_fields.strings("survey_codes", pattern=re.compile(r"\A\d{1,8}\Z"))),

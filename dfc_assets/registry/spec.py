@@ -135,6 +135,7 @@ class DatasetSpec:
     producer_url: str | None = None
     license_url: str | None = None
     keywords: tuple[str, ...] = ()
+    keywords_fr: tuple[str, ...] = ()
     creators: tuple[str, ...] = ("Data for Canada",)
     owners: tuple[str, ...] = field(default=())
     # Versions at which a breaking schema change (a column removed, renamed or retyped) was reviewed and accepted.

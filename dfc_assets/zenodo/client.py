@@ -1,6 +1,9 @@
 """A typed httpx client of Zenodo's legacy deposit API (plus the RDM versions endpoint).
 
-Retries: 429 always (after ``retry-after`` / ``x-ratelimit-reset``); 5xx and connection
+Every request first takes a token from the shared rate limiter (``rate_limit.py``: one budget
+per token across threads, processes and hosts) and feeds it each answer's ``X-RateLimit-*`` and
+``Retry-After``. A 429 is waited out, not counted as a failure, until ``rate_limit_deadline``
+seconds have gone by for that request. Retries: 5xx and connection
 errors only for requests that are safe to repeat (GET, PUT, DELETE, the bucket PUT that
 overwrites, the get-or-create versions call). A non-idempotent POST (create, publish,
 newversion) that fails after it was sent raises ``ZenodoUncertainError``: the caller must
@@ -21,11 +24,12 @@ from urllib.parse import quote
 import httpx
 
 from dfc_assets import __version__
+from dfc_assets.zenodo.rate_limit import RateLimitDeadlineError, RateLimiter, rate_limiter_from_environment
 
 DEFAULT_USER_AGENT = f"dfc_assets/{__version__} (+https://dataforcanada.org)"
 CHUNK = 1 << 20
 UPLOAD_CHUNK = 64 << 10  # as httpx streams files; 1 MiB chunks measured 1.3-1.7x slower (benchmarks/zenodo_upload.py)
-MAX_WAIT = 120.0
+RATE_LIMIT_DEADLINE = 3600.0
 
 Progress = Callable[[int, int], None]
 
@@ -91,6 +95,8 @@ class ZenodoClient:
         upload_timeout: float = 3600.0,
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: RateLimiter | None = None,
+        rate_limit_deadline: float = RATE_LIMIT_DEADLINE,
     ) -> None:
         base = base_url.rstrip("/")
         if base.endswith("/api"):
@@ -101,6 +107,10 @@ class ZenodoClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.sleep = sleep
+        self._owns_rate_limiter = rate_limiter is None
+        self.rate_limiter = rate_limiter if rate_limiter is not None else rate_limiter_from_environment(base, token)
+        self.rate_limit_deadline = rate_limit_deadline
+        self.rate_limited = 0
         self.upload_timeout = httpx.Timeout(upload_timeout, connect=min(timeout, 30.0))
         self._http = httpx.Client(
             base_url=base,
@@ -113,6 +123,9 @@ class ZenodoClient:
 
     def close(self) -> None:
         self._http.close()
+        close_store = getattr(self.rate_limiter.store, "close", None)
+        if self._owns_rate_limiter and close_store is not None:
+            close_store()
 
     def __enter__(self) -> "ZenodoClient":
         return self
@@ -123,16 +136,6 @@ class ZenodoClient:
     # transport --------------------------------------------------------------------------
     def _wait(self, attempt: int) -> float:
         return min(30.0, self.backoff * (2 ** attempt)) * (0.5 + random.random() / 2)
-
-    @staticmethod
-    def _rate_limit_wait(response: httpx.Response) -> float:
-        retry_after = response.headers.get("retry-after")
-        if retry_after and retry_after.strip().isdigit():
-            return min(MAX_WAIT, float(retry_after))
-        reset = response.headers.get("x-ratelimit-reset")
-        if reset and reset.strip().isdigit():
-            return min(MAX_WAIT, max(0.0, float(reset) - time.time()))
-        return 5.0
 
     def request(
         self,
@@ -150,8 +153,14 @@ class ZenodoClient:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
         where = f"{method} {httpx.URL(url).path}"
-        attempt = 0
+        deadline = time.time() + self.rate_limit_deadline
+        attempt = refused = 0
         while True:
+            try:
+                self.rate_limiter.acquire(deadline, what=f"Zenodo {where}")
+            except RateLimitDeadlineError as error:
+                told = f" (Zenodo answered it 429 {refused} time{'s' if refused != 1 else ''})" if refused else ""
+                raise ZenodoError(f"{error}{told}", status=429) from None
             try:
                 response = self._http.request(
                     method, url, json=json, params=params, headers=headers,
@@ -168,13 +177,14 @@ class ZenodoClient:
                 self.sleep(self._wait(attempt))
                 attempt += 1
                 continue
+            self.rate_limiter.observe(response.status_code, response.headers)
             if response.status_code in expected:
                 return response
             message, errors, body = _describe(response)
             status = response.status_code
-            if status == 429 and attempt < self.max_retries:
-                self.sleep(self._rate_limit_wait(response))
-                attempt += 1
+            if status == 429:
+                self.rate_limited += 1
+                refused += 1
                 continue
             if status >= 500 and idempotent and attempt < self.max_retries:
                 self.sleep(self._wait(attempt))
@@ -197,16 +207,6 @@ class ZenodoClient:
         if all_versions:
             params["all_versions"] = "true"
         return self.request("GET", "/api/deposit/depositions", params=params).json()
-
-    def search_depositions(self, q: str, *, all_versions: bool = True, size: int = 100, max_pages: int = 20) -> list[dict]:
-        """All depositions matching ``q`` (search-backed, so eventually consistent)."""
-        found: list[dict] = []
-        for page in range(1, max_pages + 1):
-            batch = self.list_depositions(q, all_versions=all_versions, page=page, size=size)
-            found += batch
-            if len(batch) < size:
-                break
-        return found
 
     def create_deposition(self, metadata: dict | None = None) -> dict:
         body = {"metadata": metadata} if metadata is not None else {}
@@ -257,20 +257,28 @@ class ZenodoClient:
                 raise
 
     def upload_file(self, bucket_url: str, path: Path, *, key: str | None = None,
-                    progress: Progress | None = None) -> dict:
-        """Stream ``path`` into the draft's bucket (overwrites the key); the answer has ``checksum: md5:<hex>``."""
+                    progress: Progress | None = None, size: int | None = None,
+                    sent: Callable[[bytes | None], None] | None = None) -> dict:
+        """Stream ``path`` into the draft's bucket (overwrites the key); the answer has ``checksum: md5:<hex>``.
+
+        The file is read in small chunks as it is sent (never whole in memory); ``sent`` is called with
+        None when a body starts (again, on a retry) and then with every chunk sent."""
         path = Path(path)
-        size = path.stat().st_size
+        size = path.stat().st_size if size is None else size
         key = key or path.name
 
         def body() -> Iterator[bytes]:
-            sent = 0
+            if sent is not None:
+                sent(None)
+            done = 0
             with open(path, "rb") as handle:
-                while chunk := handle.read(UPLOAD_CHUNK):
-                    sent += len(chunk)
+                while done < size and (chunk := handle.read(min(UPLOAD_CHUNK, size - done))):
+                    done += len(chunk)
+                    if sent is not None:
+                        sent(chunk)
                     yield chunk
                     if progress is not None:
-                        progress(sent, size)
+                        progress(done, size)
 
         url = f"{bucket_url.rstrip('/')}/{quote(key, safe='')}"
         response = self.request(

@@ -5,29 +5,49 @@ anything is uploaded) -> replace its metadata with ours (``version`` and a stabl
 ``publication_date`` included) -> reconcile its files by md5 (stale deleted, missing
 uploaded, every upload's md5 checked) -> publish (a 5xx there is "maybe published":
 the state is read again before any retry) -> record the result in the journal.
-Without a journal entry the draft or published version is found again through the API.
+Identity never rests on the text of a search. Before a create, the journal receives a fresh
+nonce, and the create carries it as a keyword; a create whose answer was lost is found again by
+listing the newest depositions and matching that keyword exactly (the metadata PUT that follows
+removes it). A new-version draft is the concept's one draft (Zenodo allows one), got again from
+the idempotent RDM versions endpoint or, after a lost legacy ``newversion`` answer, by listing
+and matching the concept id exactly. A published version is found by its exact ``version``
+among the concept's versions. The journal is written before every call whose answer could be
+lost, so it is the one place an earlier attempt is remembered.
+
+Zenodo's limits (50 GB and 100 files per record) are checked before anything is created.
+Uploads stream from disk and are hashed while they are sent: a file that changed since its md5
+was taken is not published.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.versions import validate_version_key
 from dfc_assets.zenodo.client import ZenodoClient, ZenodoError, ZenodoUncertainError, file_md5
-from dfc_assets.zenodo.journal import PublicationJournal
+from dfc_assets.zenodo.journal import JournalError, PublicationJournal
 from dfc_assets.zenodo.record import PublishedRecord, record_file_url
 
-__all__ = ["PublishError", "PublishedRecord", "PublicationJournal", "publish_version", "record_file_url"]
+__all__ = ["DepositFile", "PublishError", "PublishedRecord", "PublicationJournal", "RecordLimits", "check_record_limits",
+           "publish_version", "record_file_url"]
 
 Log = Callable[[str], None]
 MANAGED_KEYS = ("doi", "prereserve_doi", "version", "publication_date")
 UPLOAD_ATTEMPTS = 3
 PUBLISH_ATTEMPTS = 5
 LOG_EVERY_SECONDS = 5.0
+NONCE_PREFIX = "dfc-attempt:"
+# How long a deposition can take to appear in Zenodo's (search-backed) listing, in units of the
+# client's backoff (1 s in production): a lost create is looked for this long before a new one.
+LISTING_SETTLE_WAITS = (1.0, 2.0, 4.0, 8.0, 16.0, 29.0)
+LISTING_CLOCK_SLACK = 600.0
+LISTING_MAX_PAGES = 20
 
 
 class PublishError(RuntimeError):
@@ -35,11 +55,52 @@ class PublishError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class LocalFile:
+class RecordLimits:
+    """Zenodo's defaults: 50 GB per record (and per file) and 100 files per record (reference §2.5)."""
+
+    max_bytes: int = 50_000_000_000
+    max_files: int = 100
+
+
+@dataclass(frozen=True)
+class DepositFile:
+    """One file of a version: its key on Zenodo, where it is on disk, its size and md5 (hex)."""
+
+    name: str
     path: Path
-    key: str
     size: int
     md5: str
+
+    @classmethod
+    def of(cls, path: Path, name: str | None = None) -> "DepositFile":
+        path = Path(path)
+        return cls(name or path.name, path, path.stat().st_size, file_md5(path))
+
+
+LocalFile = DepositFile
+
+
+class _SentMd5:
+    """The md5 of the bytes an upload actually sent (started afresh when a retry sends them again)."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.md5()
+
+    def __call__(self, chunk: bytes | None) -> None:
+        if chunk is None:
+            self.digest = hashlib.md5()
+        else:
+            self.digest.update(chunk)
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def _created_at(deposition: dict) -> float | None:
+    try:
+        return dt.datetime.fromisoformat(str(deposition["created"])).timestamp()
+    except (KeyError, ValueError):
+        return None
 
 
 def _is_published(deposition: dict) -> bool:
@@ -52,7 +113,7 @@ def _version_of(deposition: dict) -> str | None:
 
 class _Publication:
     def __init__(self, client: ZenodoClient, dataset_id: str, version: str, metadata: dict,
-                 files: list[LocalFile], concept_recid: str | None, journal: PublicationJournal, log: Log) -> None:
+                 files: list[DepositFile], concept_recid: str | None, journal: PublicationJournal, log: Log) -> None:
         self.client = client
         self.dataset_id = dataset_id
         self.version = version
@@ -66,7 +127,10 @@ class _Publication:
 
     # journal -----------------------------------------------------------------------------
     def load_journal(self) -> PublishedRecord | None:
-        state = self.journal.load() or {}
+        try:
+            state = self.journal.load() or {}
+        except JournalError as error:
+            raise PublishError(f"{self.label}: {error}") from None
         if state and (state.get("dataset_id"), state.get("version")) != (self.dataset_id, self.version):
             raise PublishError(
                 f"{self.label}: the Zenodo journal belongs to {state.get('dataset_id')} {state.get('version')}; "
@@ -144,42 +208,89 @@ class _Publication:
         return draft
 
     def legacy_new_version(self, record_id: int, concept_recid: str) -> dict:
+        self.save(newversion_started=self.state.get("newversion_started") or time.time())
         try:
             return self.client.new_version(record_id)
         except (ZenodoUncertainError, ZenodoError) as error:
             if not isinstance(error, ZenodoUncertainError) and not error.has_message("Please remove all files first."):
                 raise
-        drafts = [d for d in self.client.search_depositions(f"conceptrecid:{concept_recid}") if not _is_published(d)]
-        if not drafts:
-            raise PublishError(f"{self.label}: newversion of {record_id} failed and no draft is listed yet; run again later")
-        return drafts[0]
+        self.log(f"{self.label}: newversion of {record_id} may have made a draft; looking for concept {concept_recid}'s draft")
+        for wait in (0.0, *LISTING_SETTLE_WAITS):
+            self.client.sleep(wait * self.client.backoff)
+            drafts = self.newest_drafts(lambda d: str(d.get("conceptrecid")) == str(concept_recid),
+                                        since=float(self.state["newversion_started"]))
+            if drafts:
+                return drafts[0]
+        raise PublishError(f"{self.label}: newversion of {record_id} failed and Zenodo lists no draft of concept "
+                           f"{concept_recid} yet; run again later")
+
+    def newest_drafts(self, mine: Callable[[dict], bool], *, since: float) -> list[dict]:
+        """Unpublished depositions matching ``mine``, from a listing newest first that stops before ``since``.
+
+        No query text: the listing is of all our depositions, matched here field by field."""
+        listed: list[dict] = []
+        size = 100
+        for page in range(1, LISTING_MAX_PAGES + 1):
+            batch = self.client.list_depositions(page=page, size=size, sort="mostrecent")
+            listed += [d for d in batch if not _is_published(d) and mine(d)]
+            created = [c for c in map(_created_at, batch) if c is not None]
+            if len(batch) < size or (created and min(created) < since - LISTING_CLOCK_SLACK):
+                break
+        found = []
+        for candidate in sorted(listed, key=lambda d: int(d["id"])):  # the listing may show an old state: read each again
+            try:
+                current = self.client.get_deposition(int(candidate["id"]))
+            except ZenodoError as error:
+                if error.status in (404, 410):
+                    continue
+                raise
+            if not _is_published(current) and mine(current):
+                found.append(current)
+        return found
 
     def first_version(self) -> dict:
-        title = self.metadata.get("title", "")
-        found = self.find_unjournaled(title)
-        if found is not None:
-            return found
+        nonces = list(self.state.get("create_nonces") or [])
+        if nonces:
+            found = self.find_created(nonces)
+            if found is not None:
+                return found
+            self.log(f"{self.label}: the create of an earlier attempt left no draft on Zenodo; creating one")
+        nonce = uuid.uuid4().hex
+        self.save(create_nonces=[*nonces, nonce], create_started=self.state.get("create_started") or time.time(),
+                  last_create_at=time.time())
         try:
-            return self.client.create_deposition(self.deposit_metadata())
+            return self.client.create_deposition(self.creation_metadata(nonce))
         except ZenodoUncertainError:
-            self.log(f"{self.label}: create answered an error after it was sent; checking whether the draft exists")
-            for wait in (1.0, 2.0, 4.0):
-                self.client.sleep(wait * self.client.backoff)
-                found = self.find_unjournaled(title)
-                if found is not None:
-                    return found
-            return self.client.create_deposition(self.deposit_metadata())
+            self.log(f"{self.label}: create answered an error after it was sent; looking for its draft")
+            found = self.find_created([nonce, *nonces])
+            if found is not None:
+                return found
+        self.log(f"{self.label}: Zenodo lists no draft made by that create; creating again")
+        nonce = uuid.uuid4().hex
+        self.save(create_nonces=[*self.state["create_nonces"], nonce], last_create_at=time.time())
+        return self.client.create_deposition(self.creation_metadata(nonce))
 
-    def find_unjournaled(self, title: str) -> dict | None:
-        """A deposition of this version made by an earlier attempt whose journal entry was lost."""
-        if not title:
-            return None
-        matches = [
-            d for d in self.client.search_depositions(f'title:"{title}"')
-            if d.get("metadata", {}).get("title") == title and _version_of(d) == self.version
-        ]
-        matches.sort(key=lambda d: (not _is_published(d), d["id"]))
-        return matches[0] if matches else None
+    def creation_metadata(self, nonce: str) -> dict:
+        body = self.deposit_metadata()
+        body["keywords"] = [*body.get("keywords", []), NONCE_PREFIX + nonce]
+        return body
+
+    def find_created(self, nonces: Iterable[str]) -> dict | None:
+        """The draft a journaled create made, matched by its nonce keyword; extra drafts of ours are deleted."""
+        marks = {NONCE_PREFIX + n for n in nonces}
+        since = float(self.state.get("create_started") or time.time())
+        last = float(self.state.get("last_create_at") or since)
+        settled = time.time() - last > sum(LISTING_SETTLE_WAITS) * self.client.backoff
+        for wait in (0.0,) if settled else (0.0, *LISTING_SETTLE_WAITS):  # long ago: the listing shows it by now
+            self.client.sleep(wait * self.client.backoff)
+            drafts = self.newest_drafts(lambda d: bool(marks & set(d.get("metadata", {}).get("keywords") or [])), since=since)
+            if drafts:
+                for extra in drafts[1:]:
+                    self.log(f"{self.label}: deleting draft {extra['id']}, a second draft made by a retried create")
+                    self.client.delete_deposition(int(extra["id"]))
+                self.log(f"{self.label}: found draft {drafts[0]['id']} made by an earlier create")
+                return drafts[0]
+        return None
 
     def find_deposition(self) -> dict:
         deposition = self.journaled_deposition()
@@ -192,7 +303,7 @@ class _Publication:
     # files --------------------------------------------------------------------------------
     def reconcile_files(self, deposition: dict) -> None:
         draft_id = int(deposition["id"])
-        wanted = {f.key: f for f in self.files}
+        wanted = {f.name: f for f in self.files}
         remote = {f["filename"]: f for f in self.client.list_files(draft_id)}
         for key, entry in remote.items():
             if key not in wanted:
@@ -205,32 +316,37 @@ class _Publication:
                 continue
             self.upload(deposition["links"]["bucket"], local)
         final = {f["filename"]: f["checksum"].removeprefix("md5:") for f in self.client.list_files(draft_id)}
-        expected = {f.key: f.md5 for f in self.files}
+        expected = {f.name: f.md5 for f in self.files}
         if final != expected:
             raise PublishError(f"{self.label}: draft {draft_id} holds {final} after upload, expected {expected}; run again")
 
-    def upload(self, bucket_url: str, local: LocalFile) -> None:
+    def upload(self, bucket_url: str, local: DepositFile) -> None:
         for attempt in range(1, UPLOAD_ATTEMPTS + 1):
             started = time.monotonic()
             last_report = [started]
+            sent_md5 = _SentMd5()
 
             def progress(sent: int, total: int) -> None:
                 now = time.monotonic()
                 if now - last_report[0] >= LOG_EVERY_SECONDS:
                     last_report[0] = now
                     rate = sent / max(now - started, 1e-6) / 1e6
-                    self.log(f"{self.label}: uploading {local.key}: {sent / 1e6:.1f}/{total / 1e6:.1f} MB ({rate:.1f} MB/s)")
+                    self.log(f"{self.label}: uploading {local.name}: {sent / 1e6:.1f}/{total / 1e6:.1f} MB ({rate:.1f} MB/s)")
 
-            answer = self.client.upload_file(bucket_url, local.path, key=local.key, progress=progress)
+            answer = self.client.upload_file(bucket_url, local.path, key=local.name, progress=progress,
+                                             size=local.size, sent=sent_md5)
             elapsed = max(time.monotonic() - started, 1e-6)
+            if sent_md5.hexdigest() != local.md5:
+                raise PublishError(f"{self.label}: {local.path} changed since its md5 was taken ({local.md5}, now "
+                                   f"{sent_md5.hexdigest()}); rebuild the version's files before publishing")
             checksum = str(answer.get("checksum", ""))
             if checksum == f"md5:{local.md5}":
-                self.log(f"{self.label}: uploaded {local.key}: {local.size / 1e6:.1f} MB in {elapsed:.1f} s "
+                self.log(f"{self.label}: uploaded {local.name}: {local.size / 1e6:.1f} MB in {elapsed:.1f} s "
                          f"({local.size / elapsed / 1e6:.1f} MB/s), md5 {local.md5} verified")
                 return
-            self.log(f"{self.label}: Zenodo stored {local.key} with {checksum or 'no checksum'}, expected md5:{local.md5} "
+            self.log(f"{self.label}: Zenodo stored {local.name} with {checksum or 'no checksum'}, expected md5:{local.md5} "
                      f"(attempt {attempt}/{UPLOAD_ATTEMPTS}); uploading again")
-        raise PublishError(f"{self.label}: {local.key} kept arriving corrupted on Zenodo after {UPLOAD_ATTEMPTS} uploads")
+        raise PublishError(f"{self.label}: {local.name} kept arriving corrupted on Zenodo after {UPLOAD_ATTEMPTS} uploads")
 
     # publishing ---------------------------------------------------------------------------
     def publish(self, draft_id: int) -> dict:
@@ -254,7 +370,7 @@ class _Publication:
         draft_id = int(deposition["id"])
         if not _is_published(deposition):
             self.log(f"{self.label}: using draft {draft_id} (concept {deposition['conceptrecid']}); "
-                     f"its DOI will be {deposition['metadata']['prereserve_doi']['doi']}")
+                     f"its DOI will be zenodo.{draft_id} under Zenodo's DOI prefix")
             deposition = self.client.update_metadata(draft_id, self.deposit_metadata())
             self.reconcile_files(deposition)
             self.save(phase="publishing")
@@ -267,7 +383,7 @@ class _Publication:
 
     def check(self, record: PublishedRecord) -> None:
         published = {f.key: f.md5 for f in record.files}
-        expected = {f.key: f.md5 for f in self.files}
+        expected = {f.name: f.md5 for f in self.files}
         if published != expected or record.version != self.version:
             raise PublishError(
                 f"{self.label}: Zenodo record {record.record_id} holds version {record.version!r} with files {published}, "
@@ -275,20 +391,44 @@ class _Publication:
             )
 
 
-def _local_files(label: str, files: Sequence[Path], log: Log) -> list[LocalFile]:
-    seen: set[str] = set()
-    local = []
-    for path in map(Path, files):
-        if not path.is_file():
-            raise PublishError(f"{label}: {path} does not exist; build the artifact before publishing")
-        if path.name in seen:
-            raise PublishError(f"{label}: two files are named {path.name}; Zenodo keys must be unique")
-        seen.add(path.name)
-        local.append(LocalFile(path, path.name, path.stat().st_size, file_md5(path)))
-    if not local:
+def check_record_limits(label: str, sizes: Sequence[tuple[str, int]], limits: RecordLimits = RecordLimits()) -> None:
+    """Zenodo's per-record limits over (file name, size) pairs: call it before anything is downloaded or created."""
+    if not sizes:
         raise PublishError(f"{label}: no files to publish; Zenodo requires at least one")
-    log(f"{label}: {len(local)} file(s), {sum(f.size for f in local) / 1e6:.1f} MB to publish")
-    return local
+    if len(sizes) > limits.max_files:
+        raise PublishError(f"{label}: {len(sizes)} files, more than Zenodo's {limits.max_files} files per record; "
+                           "pack some of them (a zip) or split the version")
+    names = [name for name, _ in sizes]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise PublishError(f"{label}: two files are named {', '.join(doubled)}; Zenodo keys must be unique")
+    bad = [n for n in names if not n or "/" in n]
+    if bad:
+        raise PublishError(f"{label}: Zenodo file keys cannot be empty or hold '/': {bad}")
+    total = sum(size for _, size in sizes)
+    too_big = [(name, size) for name, size in sizes if size > limits.max_bytes]
+    if too_big or total > limits.max_bytes:
+        what = ", ".join(f"{n} is {s / 1e9:.2f} GB" for n, s in too_big) or f"its files add up to {total / 1e9:.2f} GB"
+        raise PublishError(f"{label}: {what}, over Zenodo's {limits.max_bytes / 1e9:g} GB per record; "
+                           "split the version or ask Zenodo for more quota before publishing")
+
+
+def deposit_files(label: str, files: Sequence[Path | DepositFile], limits: RecordLimits = RecordLimits()) -> list[DepositFile]:
+    """The version's files, checked against Zenodo's record limits before any byte is read or anything created."""
+    if len(files) > limits.max_files:
+        check_record_limits(label, [(str(n), 0) for n in range(len(files))], limits)
+    sized: list[tuple[str, Path, int, DepositFile | None]] = []
+    for entry in files:
+        given = entry if isinstance(entry, DepositFile) else None
+        path = Path(given.path if given else entry)  # type: ignore[arg-type]
+        if not path.is_file():
+            raise PublishError(f"{label}: {path} does not exist; build the version's files before publishing")
+        size = path.stat().st_size
+        if given is not None and given.size != size:
+            raise PublishError(f"{label}: {path} is {size} bytes, its file list says {given.size}")
+        sized.append((given.name if given else path.name, path, size, given))
+    check_record_limits(label, [(name, size) for name, _, size, _ in sized], limits)
+    return [given if given is not None else DepositFile(name, path, size, file_md5(path)) for name, path, size, given in sized]
 
 
 def publish_version(
@@ -297,12 +437,15 @@ def publish_version(
     dataset_id: str,
     version: str,
     metadata: dict,
-    files: Sequence[Path],
+    files: Sequence[Path | DepositFile],
     concept_recid: str | None,
     journal: PublicationJournal,
     log: Log = lambda m: None,
+    limits: RecordLimits = RecordLimits(),
 ) -> PublishedRecord:
-    """Publish ``files`` as ``version`` of ``dataset_id`` (a new concept when ``concept_recid`` is None)."""
+    """Publish ``files`` as ``version`` of ``dataset_id`` (a new concept when ``concept_recid`` is None).
+
+    ``files`` are paths (hashed here) or ``DepositFile`` entries whose md5 is already known."""
     validate_version_key(version, dataset=dataset_id)
     label = f"{dataset_id} {version}"
     publication = _Publication(client, dataset_id, version, metadata, [], concept_recid, journal, log)
@@ -310,7 +453,8 @@ def publish_version(
     if done is not None:
         log(f"{label}: already published as {done.doi} (journal)")
         return done
-    publication.files = _local_files(label, files, log)
+    publication.files = deposit_files(label, files, limits)
+    log(f"{label}: {len(publication.files)} file(s), {sum(f.size for f in publication.files) / 1e6:.1f} MB to publish")
     _check_communities(client, label, metadata)
     return publication.run()
 

@@ -92,7 +92,7 @@ def test_status_shows_latest_doi_and_healthy_mirrors(published, capsys):
     code, out, _ = run(capsys, "status", "--workdir", str(workdir), "--json")
     statuses = {s["dataset"]: s for s in json.loads(out)["datasets"]}
     boundary = statuses[BOUNDARY.key]
-    assert boundary["latest"]["version"] == VERSION and boundary["latest"]["doi"].startswith("10.5281/zenodo.")
+    assert boundary["latest"]["version"] == VERSION and boundary["latest"]["doi"].startswith("10.5072/zenodo.")
     assert len(boundary["mirrors"]) == 2 and all(m["ok"] for m in boundary["mirrors"]), boundary["mirrors"]
     assert boundary["healthy"] is True
     assert code == 0, "nothing published elsewhere and this dataset is healthy"

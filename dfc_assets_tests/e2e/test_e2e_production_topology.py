@@ -231,7 +231,7 @@ def test_a_version_published_through_webserver_daemon_and_code_server_gets_a_doi
     records = list((topology.store_root / "releases" / BOUNDARY.id / BOUNDARY_VERSION).glob("*.zenodo.json"))
     assert [r.name for r in records] == [Path(VersionKeys(BOUNDARY.id, BOUNDARY_VERSION).zenodo_record).name]
     record = json.loads(records[0].read_text())
-    assert record["doi"].startswith("10.5281/zenodo.") and record["version"] == BOUNDARY_VERSION
+    assert record["doi"].startswith("10.5072/zenodo.") and record["version"] == BOUNDARY_VERSION
 
     # The run went through Postgres and the queue: its row and its RUN_ENQUEUED event are there.
     assert topology.sql("select status from runs where run_id = %s", run_id) == [("SUCCESS",)]

@@ -70,7 +70,7 @@ def test_two_versions_share_one_concept_doi_with_distinct_dois(two_versions):
     a, b = record_of(two_versions, "2025-06-11"), record_of(two_versions, "2025-06-12")
     assert a["concept_doi"] == b["concept_doi"]
     assert a["doi"] != b["doi"]
-    assert a["doi"].startswith("10.5281/zenodo.") and int(a["doi"].rsplit(".", 1)[1]) == int(a["concept_recid"]) + 1
+    assert a["doi"].startswith("10.5072/zenodo.") and int(a["doi"].rsplit(".", 1)[1]) == int(a["concept_recid"]) + 1
     published = zenodo_api(two_versions, f"/deposit/depositions/{b['record_id']}")
     assert published["state"] == "done" and published["submitted"] is True
     assert published["conceptrecid"] == a["concept_recid"]

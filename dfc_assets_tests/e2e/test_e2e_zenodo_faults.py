@@ -103,3 +103,36 @@ def test_the_zenodo_token_never_reaches_logs_events_metadata_or_the_store(stack)
             if path.is_file() and token.encode() in path.read_bytes():
                 leaks.append(str(path.relative_to(stack.workdir)))
     assert not leaks, f"the token leaked into: {sorted(set(leaks))}"
+
+
+def test_the_published_record_is_one_a_curator_accepts(stack):
+    version = "2025-06-11"
+    keys = VersionKeys(TABLE.id, version)
+    if not (stack.store_root / keys.zenodo_record).exists():
+        publish_despite_faults(stack, TABLE, version)
+    record = json.loads((stack.store_root / keys.zenodo_record).read_text())
+    assert record["doi"].startswith("10.5072/") and record["concept_doi"].startswith("10.5072/")  # never a real DOI
+    deposition = next(d for d in depositions(stack) if d["id"] == record["record_id"])
+    metadata = deposition["metadata"]
+    assert metadata["title"] == f"{TABLE.title.en} / {TABLE.title.fr} ({version})"
+    assert "Statistics Canada" not in [c["name"] for c in metadata["creators"]]
+    assert {c["type"] for c in metadata["contributors"] if c["name"] == "Statistics Canada"} == {"DataCollector", "RightsHolder"}
+    related = {(r["relation"], r["identifier"]) for r in metadata["related_identifiers"]}
+    assert ("isDerivedFrom", "10.25318/3310003601-eng") in related
+    store = stack.urls.store_url
+    for relation, key in (("isVariantFormOf", keys.torrent), ("hasMetadata", keys.stac_item), ("isIdenticalTo", keys.artifact),
+                          ("isVariantFormOf", f"processed/{TABLE.id}.parquet")):
+        assert (relation, store + key) in related
+        assert httpx.get(store + key).status_code == 200, f"{key} is linked from the record but not served"
+    assert metadata["dates"][0]["type"] == "Collected" and metadata["dates"][0]["start"] < metadata["dates"][0]["end"]
+    assert metadata["license"] == "other-open" and "https://www.statcan.gc.ca/en/reference/licence" in metadata["description"]
+    assert not [k for k in metadata["keywords"] if k.startswith("dfc-attempt:")]
+
+
+def test_a_429_storm_slows_the_run_and_fails_nothing(stack):
+    release_table(stack, "2025-09-02")
+    storm = stack.emulator.faults.add("*", 429, times=8, retry_after=1)
+    result = stack.publish(TABLE, "2025-09-02")
+    assert result.success, "a run must wait out 429s, not fail"
+    assert storm.hits == 8
+    assert_exactly_one_published(stack, TABLE, "2025-09-02")

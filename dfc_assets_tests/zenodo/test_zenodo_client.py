@@ -8,6 +8,7 @@ import pytest
 
 from dfc_assets.zenodo import DEFAULT_USER_AGENT, ZenodoClient, ZenodoError, ZenodoUncertainError, publish_version
 from dfc_assets.zenodo.journal import MemoryJournal
+from dfc_assets.zenodo.rate_limit import MemoryStore, RateLimiter
 
 from .conftest import TOKEN, make_file, metadata
 
@@ -18,13 +19,38 @@ def test_a_custom_user_agent_is_sent(client, emulator):
     assert DEFAULT_USER_AGENT.startswith("dfc_assets/") and "python-requests" not in DEFAULT_USER_AGENT
 
 
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 def test_429_is_retried_after_retry_after(emulator):
-    waits: list[float] = []
-    with ZenodoClient(emulator.base_url, TOKEN, backoff=0.01, sleep=waits.append) as client:
+    fake = FakeTime()
+    limiter = RateLimiter(MemoryStore(), "test", clock=fake.clock, sleep=fake.sleep)
+    with ZenodoClient(emulator.base_url, TOKEN, backoff=0.01, rate_limiter=limiter) as client:
         emulator.faults.add("list", 429, retry_after=7)
         assert client.list_depositions() == []
-    assert waits == [7.0]  # it waited as told before asking again
+    assert sum(fake.waits) == pytest.approx(7.0, abs=1.0)  # it waited as told before asking again
     assert [r.status for r in emulator.requests if r.route == "list"] == [429, 200]
+
+
+def test_a_429_that_outlasts_the_deadline_fails_with_a_clear_error(emulator):
+    fake = FakeTime()
+    limiter = RateLimiter(MemoryStore(), "test", clock=fake.clock, sleep=fake.sleep)
+    with ZenodoClient(emulator.base_url, TOKEN, backoff=0.01, rate_limiter=limiter, rate_limit_deadline=30) as client:
+        emulator.faults.add("list", 429, retry_after=3600)
+        with pytest.raises(ZenodoError, match=r"rate limit, past its deadline .*\(Zenodo answered it 429 1 time\)") as raised:
+            client.list_depositions()
+    assert raised.value.status == 429 and TOKEN not in str(raised.value)
+    assert sum(fake.waits) == 0  # it did not sleep an hour to find out
 
 
 def test_slow_answers_time_out_and_are_retried(emulator):

@@ -54,8 +54,8 @@ def test_ids_dois_states_and_links_follow_the_lifecycle(api, emulator):
     api.put(f"{draft['links']['bucket']}/data.csv", content=b"a,b\n1,2\n")
     done = api.post(draft["links"]["publish"]).json()
     assert (done["state"], done["submitted"]) == ("done", True)
-    assert done["doi"] == done["metadata"]["doi"] == f"10.5281/zenodo.{draft['id']}"
-    assert done["conceptdoi"] == f"10.5281/zenodo.{draft['conceptrecid']}"
+    assert done["doi"] == done["metadata"]["doi"] == f"10.5072/zenodo.{draft['id']}"  # test DOIs by default
+    assert done["conceptdoi"] == f"10.5072/zenodo.{draft['conceptrecid']}"
     assert done["links"]["self"] == f"{emulator.base_url}/api/records/{draft['id']}"
     assert done["links"]["html"] == f"{emulator.base_url}/records/{draft['id']}"
     assert done["links"]["record_html"] == f"{emulator.base_url}/record/{draft['id']}"
@@ -214,6 +214,13 @@ def test_sandbox_mints_10_5072_but_prereserve_says_10_5281(tmp_path):
         done = published(api)
     assert done["doi"] == f"10.5072/zenodo.{done['id']}"
     assert done["metadata"]["prereserve_doi"]["doi"] == f"10.5281/zenodo.{done['id']}"
+
+
+def test_production_dois_only_when_asked(tmp_path):
+    with ZenodoEmulator(tmp_path / "z", token=TOKEN, sandbox=False) as production, \
+            httpx.Client(base_url=production.base_url, headers=AUTH) as api:
+        done = published(api)
+    assert done["doi"] == f"10.5281/zenodo.{done['id']}"
 
 
 def test_state_survives_a_restart(tmp_path):

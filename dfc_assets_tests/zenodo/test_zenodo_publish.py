@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -43,8 +44,8 @@ def test_first_version_is_created_uploaded_and_published(client, emulator, journ
     record = publish(client, files, "2025-06-11", journal)
 
     assert record.record_id == int(record.concept_recid) + 1
-    assert record.doi == f"10.5281/zenodo.{record.record_id}"
-    assert record.concept_doi == f"10.5281/zenodo.{record.concept_recid}"
+    assert record.doi == f"10.5072/zenodo.{record.record_id}"
+    assert record.concept_doi == f"10.5072/zenodo.{record.concept_recid}"
     assert record.doi_url == f"https://doi.org/{record.doi}"
     assert record.record_url == f"{emulator.base_url}/records/{record.record_id}"
     assert record.version == "2025-06-11"
@@ -82,9 +83,8 @@ def test_calling_again_after_success_creates_nothing(client, emulator, journal, 
     requests_before = len(emulator.requests)
     assert publish(client, files, "1", journal) == first
     assert len(emulator.requests) == requests_before  # answered from the journal
-    # With the journal lost, the API finds the published version again.
+    # With the journal lost, the API finds the published version again under its concept.
     assert publish(client, files, "1", MemoryJournal(), concept=first.concept_recid) == first
-    assert publish(client, files, "1", MemoryJournal()) == first
     assert count(emulator, "create") == 1
     assert count(emulator, "publish") == 1
     assert count(emulator, "record_versions_create") == 0
@@ -189,7 +189,7 @@ def test_a_lost_journal_finds_the_draft_of_an_earlier_attempt(client, emulator, 
     assert record.version == "2"
 
 
-def test_a_lost_journal_before_the_first_publish_reuses_the_draft(client, emulator, tmp_path):
+def test_a_crash_before_the_first_publish_reuses_the_draft(client, emulator, journal, tmp_path):
     files = [make_file(tmp_path, "table.parquet", 8_000)]
 
     class DiesAtPublish(ZenodoClient):
@@ -197,8 +197,8 @@ def test_a_lost_journal_before_the_first_publish_reuses_the_draft(client, emulat
             raise Crash("publish")
 
     with DiesAtPublish(emulator.base_url, TOKEN, backoff=0.01) as dying, pytest.raises(Crash):
-        publish(dying, files, "1", MemoryJournal())
-    record = publish(client, files, "1", MemoryJournal())
+        publish(dying, files, "1", journal)
+    record = publish(client, files, "1", journal)
     assert count(emulator, "create") == 1
     assert [d["id"] for d in client.list_depositions()] == [record.record_id]
 
@@ -216,7 +216,7 @@ def test_progress_is_logged_and_the_token_never_is(client, emulator, journal, tm
     publish(client, [make_file(tmp_path, "table.parquet", 8_000)], "1", journal, log=messages.append)
     text = "\n".join(messages)
     assert "uploaded table.parquet" in text and "MB/s" in text and "md5" in text
-    assert "10.5281/zenodo." in text
+    assert "10.5072/zenodo." in text
     assert TOKEN not in text
     assert TOKEN not in (tmp_path / "journal.json").read_text()
 
@@ -284,7 +284,7 @@ def test_publish_sets_version_and_a_stable_publication_date(client, emulator, jo
     remote = client.get_deposition(record.record_id)["metadata"]
     assert remote["version"] == "2025-06-11"
     assert remote["publication_date"] == journal.load()["publication_date"] != "1999-01-01"
-    assert remote["doi"] == record.doi == f"10.5281/zenodo.{record.record_id}"
+    assert remote["doi"] == record.doi == f"10.5072/zenodo.{record.record_id}"
 
 
 def test_edit_drafts_keep_files_locked(client, emulator, journal, tmp_path):
@@ -294,3 +294,143 @@ def test_edit_drafts_keep_files_locked(client, emulator, journal, tmp_path):
     with pytest.raises(Exception) as raised:
         client.upload_file(edit["links"]["bucket"], make_file(tmp_path / "x", "other.parquet", 10))
     assert getattr(raised.value, "status", None) == 403
+
+
+HOSTILE_TITLES = [
+    'Taux de change "moyens" quotidiens',
+    "Canada's daily exchange rates: l'indice des prix",
+    "Données économiques — Québec, Montréal, Île-du-Prince-Édouard (ᓄᓇᕗᑦ)",
+    'title:"x" AND (version:1 OR *) \\ [2020 TO 2021] ~2 ^3 && || ! {a}',
+]
+
+
+def open_drafts_all(client: ZenodoClient) -> list[dict]:
+    return [d for d in client.list_depositions(size=100) if not d["submitted"]]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES, ids=["double-quote", "apostrophe", "non-ascii", "lucene"])
+def test_a_create_that_fails_after_creating_resumes_its_draft_whatever_the_title(client, emulator, journal, tmp_path, title):
+    emulator.index_lag = 0.05  # the listing that finds the draft again lags too, as Zenodo's search does
+    fault = emulator.faults.add("create", 500, after=True)
+    record = publish_version(client, dataset_id="hostile", version="1", metadata=metadata(title),
+                             files=[make_file(tmp_path, "t.parquet", 2_000)], concept_recid=None, journal=journal)
+    emulator.index_lag = 0
+    assert fault.hits == 1
+    assert count(emulator, "create") == 1  # resumed, not created again
+    assert [d["id"] for d in client.list_depositions()] == [record.record_id]
+    assert open_drafts_all(client) == []
+    published = client.get_record(record.record_id)["metadata"]
+    assert published["title"] == title
+    assert not [k for k in published["keywords"] if k.startswith("dfc-attempt:")]  # the nonce does not stay
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES, ids=["double-quote", "apostrophe", "non-ascii", "lucene"])
+def test_a_newversion_that_fails_after_the_work_resumes_the_concepts_draft(client, emulator, tmp_path, title):
+    first = publish_version(client, dataset_id="hostile", version="1", metadata=metadata(title),
+                            files=[make_file(tmp_path / "v1", "t1.parquet", 2_000, 1)], concept_recid=None,
+                            journal=FileJournal(tmp_path / "j1.json"))
+    # no RDM versions endpoint (as on an older Zenodo): the legacy newversion, which answers 500 after the work
+    emulator.faults.add("record_versions_create", 405, times=5)
+    fault = emulator.faults.add("newversion", 500, after=True)
+    emulator.index_lag = 0.05
+    second = publish_version(client, dataset_id="hostile", version="2", metadata=metadata(title),
+                             files=[make_file(tmp_path / "v2", "t2.parquet", 3_000, 2)], concept_recid=first.concept_recid,
+                             journal=FileJournal(tmp_path / "j2.json"))
+    emulator.index_lag = 0
+    assert fault.hits == 1 and count(emulator, "newversion") == 1
+    assert second.concept_recid == first.concept_recid and second.concept_doi == first.concept_doi
+    assert [f.key for f in second.files] == ["t2.parquet"]  # the copied file of version 1 was removed
+    assert sorted(v["metadata"]["version"] for v in published_versions(client, first.concept_recid)) == ["1", "2"]
+    assert open_drafts_all(client) == []
+    assert len({d["conceptrecid"] for d in client.list_depositions()}) == 1
+
+
+def test_a_create_that_never_happened_is_made_once_more(client, emulator, journal, tmp_path):
+    emulator.faults.add("create", 502, after=False)  # refused before any work
+    record = publish(client, [make_file(tmp_path, "t.parquet", 1_000)], "1", journal)
+    assert count(emulator, "create") == 2
+    assert [d["id"] for d in client.list_depositions()] == [record.record_id]
+    assert len(journal.load()["create_nonces"]) == 2
+
+
+def test_a_journal_with_a_nonce_from_a_crashed_run_finds_its_draft(client, emulator, journal, tmp_path):
+    files = [make_file(tmp_path, "t.parquet", 1_000)]
+
+    class DiesAfterCreate(ZenodoClient):
+        def create_deposition(self, metadata=None):
+            super().create_deposition(metadata)
+            raise Crash("after create, before the journal knew the draft id")
+
+    with DiesAfterCreate(emulator.base_url, TOKEN, backoff=0.01) as dying, pytest.raises(Crash):
+        publish(dying, files, "1", journal)
+    assert "draft_id" not in journal.load() and journal.load()["create_nonces"]
+    record = publish(client, files, "1", journal)
+    assert count(emulator, "create") == 1
+    assert [d["id"] for d in client.list_depositions()] == [record.record_id]
+
+
+def test_two_drafts_carrying_our_nonces_leave_one(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo.publish import NONCE_PREFIX
+
+    journal.save({"dataset_id": "test-table", "version": "1", "publication_date": "2025-01-01",
+                  "create_nonces": ["aa", "bb"], "create_started": time.time()})
+    for nonce in ("aa", "bb"):
+        client.create_deposition({**metadata(), "keywords": [NONCE_PREFIX + nonce]})
+    record = publish(client, [make_file(tmp_path, "t.parquet", 1_000)], "1", journal)
+    assert [d["id"] for d in client.list_depositions()] == [record.record_id]
+    assert count(emulator, "create") == 2
+
+
+@pytest.mark.parametrize("content", ["", "{not json", "[1, 2]"])
+def test_a_corrupt_or_empty_journal_is_a_clear_error_before_any_request(client, emulator, tmp_path, content):
+    from dfc_assets.zenodo import PublishError
+
+    path = tmp_path / "journal.json"
+    path.write_text(content)
+    with pytest.raises(PublishError, match=f"test-table 1: the Zenodo journal {path}"):
+        publish(client, [make_file(tmp_path, "t.parquet", 1_000)], "1", FileJournal(path))
+    assert emulator.requests == []
+
+
+def test_over_50_gb_is_refused_before_any_draft(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import PublishError
+
+    big = tmp_path / "big.pmtiles"
+    with open(big, "wb") as handle:  # sparse: no disk used, and never read
+        handle.truncate(50_000_000_001)
+    with pytest.raises(PublishError, match=r"test-table 2025-06-11: big.pmtiles is 50.00 GB, over Zenodo's 50 GB per record"):
+        publish(client, [make_file(tmp_path, "small.parquet", 1_000), big], "2025-06-11", journal)
+    assert emulator.requests == [] and journal.load() is None
+
+
+def test_lowered_limits_are_checked_before_any_draft(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import PublishError, RecordLimits
+
+    files = [make_file(tmp_path, f"part-{n}.parquet", 600, n) for n in range(3)]
+    with pytest.raises(PublishError, match=r"test-table 1: 3 files, more than Zenodo's 2 files per record"):
+        publish_version(client, dataset_id="test-table", version="1", metadata=metadata(), files=files,
+                        concept_recid=None, journal=journal, limits=RecordLimits(max_files=2))
+    with pytest.raises(PublishError, match=r"test-table 1: its files add up to 0.00 GB, over Zenodo's 1e-06 GB"):
+        publish_version(client, dataset_id="test-table", version="1", metadata=metadata(), files=files,
+                        concept_recid=None, journal=journal, limits=RecordLimits(max_bytes=1_000))
+    assert emulator.requests == []
+
+
+def test_a_list_of_files_with_known_md5_is_published_without_hashing_again(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import DepositFile
+
+    paths = [make_file(tmp_path, "boundaries.parquet", 9_000, 1), make_file(tmp_path, "boundaries.pmtiles", 7_000, 2)]
+    files = [DepositFile(f"dataset_v1{p.suffix}", p, p.stat().st_size, file_md5(p)) for p in paths]
+    record = publish(client, files, "1", journal)
+    assert [(f.key, f.md5) for f in record.files] == [(f.name, f.md5) for f in files]
+
+
+def test_a_file_that_changed_since_its_md5_was_taken_is_not_published(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import DepositFile, PublishError
+
+    path = make_file(tmp_path, "t.parquet", 4_000, 1)
+    declared = DepositFile("t.parquet", path, 4_000, file_md5(path))
+    path.write_bytes(b"y" * 4_000)
+    with pytest.raises(PublishError, match="changed since its md5 was taken"):
+        publish(client, [declared], "1", journal)
+    assert count(emulator, "publish") == 0

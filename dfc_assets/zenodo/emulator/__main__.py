@@ -1,4 +1,4 @@
-"""``python -m dfc_assets.zenodo.emulator --host H --port P --data-dir DIR [--token T] [--sandbox]``.
+"""``python -m dfc_assets.zenodo.emulator --host H --port P --data-dir DIR [--token T] [--production-dois]``.
 
 Prints the base URL on one line, then serves until killed.
 """
@@ -21,9 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--token", default="emulator-token",
                         help="the accepted API token (default: emulator-token); prefer setting it from an environment variable in scripts")
-    parser.add_argument("--sandbox", action="store_true", help="mint 10.5072 DOIs like sandbox.zenodo.org")
+    parser.add_argument("--production-dois", action="store_true",
+                        help="mint 10.5281 DOIs like zenodo.org (default: 10.5072 test DOIs like sandbox.zenodo.org)")
+    parser.add_argument("--sandbox", action="store_true", help="10.5072 test DOIs (the default; kept for old scripts)")
+    parser.add_argument("--rate-limit", type=int, default=1000, help="requests per window per token (default 1000, as Zenodo)")
+    parser.add_argument("--rate-limit-window", type=int, default=60, help="seconds (default 60)")
     args = parser.parse_args(argv)
-    emulator = ZenodoEmulator(args.data_dir, token=args.token, host=args.host, port=args.port, sandbox=args.sandbox)
+    emulator = ZenodoEmulator(args.data_dir, token=args.token, host=args.host, port=args.port, sandbox=not args.production_dois,
+                               rate_limit=args.rate_limit, rate_limit_window=args.rate_limit_window)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     emulator.start()

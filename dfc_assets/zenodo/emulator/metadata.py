@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from dfc_assets.zenodo import vocabulary
 from dfc_assets.zenodo.emulator.errors import ApiError
 
 UPLOAD_TYPES = {
@@ -18,21 +19,8 @@ UPLOAD_TYPES = {
     "software", "lesson", "physicalobject", "other",
 }
 ACCESS_RIGHTS = {"open", "embargoed", "restricted", "closed"}
-RELATIONS = {
-    "isCitedBy", "cites", "isSupplementTo", "isSupplementedBy", "isContinuedBy", "continues",
-    "isDescribedBy", "describes", "hasMetadata", "isMetadataFor", "isNewVersionOf",
-    "isPreviousVersionOf", "isPartOf", "hasPart", "isReferencedBy", "references",
-    "isDocumentedBy", "documents", "isCompiledBy", "compiles", "isVariantFormOf",
-    "isOriginalFormOf", "isIdenticalTo", "isAlternateIdentifier", "isReviewedBy", "reviews",
-    "isDerivedFrom", "isSourceOf", "requires", "isRequiredBy", "isObsoletedBy", "obsoletes",
-}
-# Zenodo's license vocabulary is SPDX-derived (lower-case ids) plus legacy aliases.
-LICENSES = {
-    "cc-zero", "cc0-1.0", "cc-by", "cc-by-4.0", "cc-by-3.0", "cc-by-sa-4.0", "cc-by-nc-4.0",
-    "cc-by-nd-4.0", "cc-by-nc-sa-4.0", "cc-by-nc-nd-4.0", "odc-by-1.0", "odc-odbl-1.0",
-    "odbl-1.0", "pddl-1.0", "ogl-canada-2.0", "ogl-uk-3.0", "etalab-2.0", "mit", "apache-2.0",
-    "bsd-3-clause", "gpl-3.0-or-later", "other-open", "other-at", "other-pd",
-}
+RELATIONS = vocabulary.RELATIONS
+LICENSES = vocabulary.ZENODO_LICENSE_IDS
 LICENSE_ALIASES = {"cc0-1.0": "cc-zero", "cc-by": "cc-by-4.0"}
 ALLOWED_KEYS = (
     "title", "upload_type", "publication_type", "image_type", "publication_date", "description",
@@ -83,7 +71,9 @@ def load_metadata(raw: dict) -> dict:
     _load_license(data, access)
     _check_creators(data.get("creators"), "creators")
     _check_creators(data.get("contributors"), "contributors")
+    _check_contributor_types(data.get("contributors"))
     _check_related(data.get("related_identifiers"))
+    _check_dates(data.get("dates"))
     communities = data.get("communities")
     if communities is not None and (
         not isinstance(communities, list)
@@ -121,6 +111,27 @@ def _check_creators(people: Any, field: str) -> None:
         if not isinstance(person, dict) or not isinstance(person.get("name"), str) or not person["name"].strip():
             raise _error(f"metadata.{field}.{index}.name", "Name is required.")
         person.setdefault("affiliation", None)
+
+
+def _check_contributor_types(people: Any) -> None:
+    for index, person in enumerate(people or []):
+        if person.get("type") not in vocabulary.CONTRIBUTOR_TYPES:
+            raise _error(f"metadata.contributors.{index}.type", f"Invalid contributor type: {person.get('type')}.")
+
+
+def _check_dates(dates: Any) -> None:
+    if dates is None:
+        return
+    if not isinstance(dates, list):
+        raise _error("metadata.dates", "Not a valid list.")
+    for index, item in enumerate(dates):
+        if not isinstance(item, dict) or item.get("type") not in vocabulary.DATE_TYPES:
+            raise _error(f"metadata.dates.{index}.type", "Invalid date type.")
+        bounds = [item.get(key) for key in ("start", "end") if item.get(key) is not None]
+        if not bounds or not all(isinstance(b, str) and DATE.match(b) for b in bounds):
+            raise _error(f"metadata.dates.{index}", "A date needs a start or an end (YYYY-MM-DD).")
+        if len(bounds) == 2 and bounds[0] > bounds[1]:
+            raise _error(f"metadata.dates.{index}", "The start date must be before the end date.")
 
 
 def _check_related(related: Any) -> None:

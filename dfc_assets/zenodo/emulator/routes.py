@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from dfc_assets.zenodo.emulator import views
 from dfc_assets.zenodo.emulator.errors import ApiError
-from dfc_assets.zenodo.emulator.metadata import load_request
+from dfc_assets.zenodo.emulator.metadata import load_metadata, load_request
 from dfc_assets.zenodo.emulator.ranges import Unsatisfiable, parse_range
 from dfc_assets.zenodo.emulator.serving import Response
 
@@ -107,7 +107,10 @@ def list_depositions(app: "ZenodoEmulator", request: "Request", _: tuple[str, ..
 
 
 def create_deposition(app: "ZenodoEmulator", request: "Request", _: tuple[str, ...]) -> Response:
+    # An empty create gets the defaults the RDM deserializer applies on every load (reference §2.4).
     metadata = load_request(request.json())
+    if metadata is None:
+        metadata = load_metadata({})
     return _deposition(app, app.state.create(metadata), 201)
 
 

@@ -165,7 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if exceeded and (route.name != "public_file" or app.enforce_download_rate_limit):
             limit = limits["x-ratelimit-limit"]
-            body = {"status": 429, "message": f"429 Too Many Requests: {limit} per 1 minute"}
+            window = app.rate_limiter.window
+            per = "1 minute" if window == 60 else f"{window} second{'s' if window != 1 else ''}"
+            body = {"status": 429, "message": f"429 Too Many Requests: {limit} per {per}"}
             self._finish(request, route.name, json_response(429, body), limits)
             return
         fault = app.faults.take(route.name)
@@ -256,6 +258,11 @@ class ZenodoEmulator:
     ``base_url`` is the site root (``{base_url}/api/...``, ``{base_url}/records/{id}/files/{key}``).
     ``faults`` injects failures per route (see ``faults.py``); ``index_lag`` makes listings
     and version searches lag behind writes; ``requests`` lists answered requests.
+    ``rate_limit`` requests per ``rate_limit_window`` seconds per token (Zenodo: 1000 per minute
+    as observed in its headers; 133 per minute for guests) are answered, the rest get 429 with
+    the real ``x-ratelimit-*`` and ``retry-after`` headers; ``rate_limiter.peak`` tells the most
+    requests a client made in one window. ``sandbox`` (the default) mints 10.5072 test DOIs, as
+    sandbox.zenodo.org does; ``sandbox=False`` mints 10.5281 ones like zenodo.org.
     """
 
     def __init__(
@@ -265,9 +272,10 @@ class ZenodoEmulator:
         token: str | None = "emulator-token",
         host: str = "127.0.0.1",
         port: int = 0,
-        sandbox: bool = False,
+        sandbox: bool = True,
         limits: Limits = Limits(),
         rate_limit: int = 1000,
+        rate_limit_window: int = 60,
         guest_rate_limit: int = 133,
         enforce_download_rate_limit: bool = False,
         index_lag: float = 0.0,
@@ -284,7 +292,7 @@ class ZenodoEmulator:
         self.communities = set(communities)
         self.state = EmulatorState(self.data_dir, limits, index_lag)
         self.faults = FaultPlan()
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(rate_limit_window)
         self.requests: list[RequestRecord] = []
         self._requests_lock = threading.Lock()
         self._server: ClosableThreadingServer | None = None

@@ -56,29 +56,40 @@ class ChunkedReader:
 
 
 class RateLimiter:
-    """A fixed one-minute window per client, as flask-limiter reports it."""
+    """A fixed window per client (one minute on Zenodo), reported as flask-limiter reports it.
 
-    def __init__(self) -> None:
+    ``peak`` is the most requests one client made in any window, ``refused`` how many were answered 429."""
+
+    def __init__(self, window: int = 60) -> None:
+        if window < 1:
+            raise ValueError("the rate-limit window is a whole number of seconds, at least 1")
+        self.window = int(window)
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        self.peak: dict[str, int] = {}
+        self.refused = 0
 
     def hit(self, client: str, limit: int) -> tuple[dict[str, str], bool]:
         now = time.time()
-        window = int(now // 60) * 60
+        window = int(now // self.window) * self.window
         with self._lock:
             start, count = self._windows.get(client, (window, 0))
             if start != window:
                 start, count = window, 0
             count += 1
             self._windows[client] = (start, count)
-        reset = start + 60
+            self.peak[client] = max(self.peak.get(client, 0), count)
+            exceeded = count > limit
+            if exceeded:
+                self.refused += 1
+        reset = start + self.window
         headers = {
             "x-ratelimit-limit": str(limit),
             "x-ratelimit-remaining": str(max(0, limit - count)),
             "x-ratelimit-reset": str(reset),
             "retry-after": str(max(1, int(reset - now))),
         }
-        return headers, count > limit
+        return headers, exceeded
 
 
 def reset_connection(sock: socket.socket) -> None:
