@@ -15,7 +15,6 @@ from dfc_assets.publication.context import PublicationError, Publisher
 from dfc_assets.publication.writer_lock import writer_lock
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, STAC_JSON_PREFIX, processed_artifact
-from dfc_assets.storage.keys import STAC_ITEM_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ CATALOG_LOCK = "catalog/.writer-lock"
 
 
 def item_keys(publisher: Publisher, spec: DatasetSpec) -> list[str]:
-    return [info.key for info in publisher.store.list(f"releases/{spec.id}/") if info.key.endswith(STAC_ITEM_SUFFIX)]
+    return publisher.published.item_keys(spec.id)
 
 
 def published_items(publisher: Publisher, spec: DatasetSpec) -> list[dict]:

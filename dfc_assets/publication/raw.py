@@ -8,7 +8,6 @@ error page instead of the zip) is kept for diagnosis on local disk, in ``DFC_FAI
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -16,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
 from dfc_assets.storage.store import ObjectStore, file_sha256
-from dfc_assets.versions import sort_versions
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,6 @@ class RawArchive:
         return sum(f["size"] for f in self.files)
 
 
-RAW_INDEX_SUFFIX = ".raw.json"
 FAILED_DOWNLOADS_ENV = "DFC_FAILED_DOWNLOADS_DIR"
 
 
@@ -49,12 +47,11 @@ def keep_for_diagnosis(spec: DatasetSpec, version: str, path: Path) -> Path:
 
 
 def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
-    keys = publisher.keys(spec, version)
-    return keys.archive(f"{keys.stem}{RAW_INDEX_SUFFIX}")
+    return publisher.keys(spec, version).raw_index
 
 
 def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive | None:
-    index = publisher.read_json(index_key(publisher, spec, version))
+    index = publisher.published.raw_index(spec.id, version)
     return RawArchive(files=tuple(index["files"]), reused=True) if index else None
 
 
@@ -100,9 +97,9 @@ def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest
 
 def latest_source_sha256(store: ObjectStore, spec: DatasetSpec) -> str | None:
     """sha256 of the main upstream file of the newest archived version (what change detection compares against)."""
-    indexes = {info.key.split("/")[2]: info.key for info in store.list(f"archive/{spec.id}/") if info.key.endswith(RAW_INDEX_SUFFIX)}
-    if not indexes:
-        return None
-    newest = sort_versions(indexes)[-1]
-    files = json.loads(store.get_bytes(indexes[newest]))["files"]
-    return files[0]["sha256"] if files else None
+    published = Published(store)
+    for version in reversed(published.archived_versions(spec.id)):
+        index = published.raw_index(spec.id, version)
+        if index is not None:
+            return index["files"][0]["sha256"] if index["files"] else None
+    return None

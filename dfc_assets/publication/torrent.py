@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.progress import hashing_progress
+from dfc_assets.publication.artifact import load_artifact
+from dfc_assets.publication.scratch import local_release_file
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import VersionKeys
@@ -62,12 +64,8 @@ def _published(publisher: Publisher, spec: DatasetSpec, version: str, data: byte
 
 
 def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent | None:
-    keys = publisher.keys(spec, version)
-    try:
-        data = publisher.store.get_bytes(keys.torrent)
-    except KeyError:
-        return None
-    return _published(publisher, spec, version, data, reused=True)
+    torrent = publisher.published.torrent(spec.id, version)
+    return _published(publisher, spec, version, torrent.data, reused=True) if torrent is not None else None
 
 
 def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
@@ -79,19 +77,23 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     record = published_record(publisher, spec, version)
     if record is None:
         raise PublicationError(f"{label(spec, version)}: not yet published on Zenodo; materialize zenodo_record first")
-    zenodo_file = next((f for f in record.files if f.key == keys.artifact_name), None)
+    artifact = load_artifact(publisher, spec, version)
+    if artifact is None:
+        raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
+    name = artifact.manifest.primary.name
+    zenodo_file = next((f for f in record.files if f.key == name), None)
     if zenodo_file is None:
-        raise PublicationError(f"{label(spec, version)}: Zenodo record {record.record_id} has no file {keys.artifact_name}")
+        raise PublicationError(f"{label(spec, version)}: Zenodo record {record.record_id} has no file {name}")
     workdir = publisher.work_dir(spec, version, "torrent")
-    path = publisher.store.download(keys.artifact, workdir / keys.artifact_name)
+    path = local_release_file(publisher, spec, version, artifact.manifest.primary, workdir)
     total = path.stat().st_size
     ours, mirrors = web_seeds(publisher, spec, version, zenodo_file.url)
     built = build_torrent(
-        path, name=keys.artifact_name, options=torrent_options(publisher, spec, version, record.doi),
+        path, name=name, options=torrent_options(publisher, spec, version, record.doi),
         progress=hashing_progress(publisher.log, label(spec, version)), sha256=False,  # md5 is what Zenodo holds
     )
     if built.md5 != zenodo_file.md5:
-        raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {built.md5}; not publishing a torrent over different bytes")
+        raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {name}, the artifact has {built.md5}; not publishing a torrent over different bytes")
     torrent, reports = with_verified_web_seeds(built, ours + mirrors)
     for report in reports:
         publisher.log(f"{label(spec, version)}: web seed {report.url}: {'verified' if report.ok else 'LEFT OUT: ' + str(report.reason)} (pieces checked {list(report.pieces_checked)})")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from dfc_assets.publication.artifact import load_artifact
+from dfc_assets.publication.scratch import local_release_file
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG
-from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX
+from dfc_assets.transform.manifest import Manifest
 from dfc_assets.zenodo import PublishedRecord, publish_version
 
 
@@ -27,19 +27,15 @@ class StoreJournal:
 
 
 def published_record(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord | None:
-    record = publisher.read_json(publisher.keys(spec, version).zenodo_record)
-    return PublishedRecord.from_dict(record) if record else None
+    return publisher.published.record(spec.id, version)
 
 
 def known_concept_recid(publisher: Publisher, spec: DatasetSpec) -> str | None:
     """The dataset's concept record id, from any version already published."""
-    for info in publisher.store.list(f"releases/{spec.id}/"):
-        if info.key.endswith(ZENODO_RECORD_SUFFIX):
-            return str(json.loads(publisher.store.get_bytes(info.key))["concept_recid"])
-    return None
+    return publisher.published.concept_recid(spec.id)
 
 
-def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, source_urls: list[str], *,
+def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: Manifest, source_urls: list[str], *,
                      community: str | None = None, catalog_url: str | None = None) -> dict:
     """Our own metadata model, never a GET body sent back (a PUT replaces everything on Zenodo)."""
     description = f"<p>{spec.description.en}</p>"
@@ -55,7 +51,7 @@ def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, s
         "license": spec.license.lower(),
         "keywords": list(spec.keywords),
         "language": "eng",
-        "notes": f"sha256 of {artifact_manifest['output'].get('file_name', spec.id)}: {artifact_manifest['output']['sha256']}",
+        "notes": "; ".join(f"sha256 of {f.name}: {f.sha256}" for f in artifact_manifest.files),
     }
     related = [{"identifier": url, "relation": "isDerivedFrom", "resource_type": "dataset"} for url in source_urls if url.startswith("http")]
     if catalog_url:
@@ -77,13 +73,9 @@ def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> Pub
     if artifact is None:
         raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
     workdir = publisher.work_dir(spec, version, "zenodo")
-    files: list[Path] = [
-        publisher.store.download(keys.artifact, workdir / keys.artifact_name),
-        publisher.store.download(keys.manifest, workdir / keys.manifest.rsplit("/", 1)[-1]),
-    ]
-    if files[0].stat().st_size != artifact.output["size"]:
-        raise PublicationError(f"{label(spec, version)}: {keys.artifact} is {files[0].stat().st_size} bytes, its manifest says {artifact.output['size']}")
-    source_urls = [source["url"] for source in artifact.manifest.get("sources", [])]
+    files: list[Path] = [local_release_file(publisher, spec, version, f, workdir) for f in artifact.files]
+    files.append(publisher.store.download(keys.manifest, workdir / keys.manifest.rsplit("/", 1)[-1]))
+    source_urls = artifact.manifest.source_urls
     record = publish_version(
         publisher.zenodo,
         dataset_id=spec.id,
