@@ -11,7 +11,7 @@ from dfc_assets.code_version import TRANSFORM_CODE_VERSION, code_version
 from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.footprint_png import canada_polygon, footprint_png
 from dfc_assets.publication.raw import download_archive
-from dfc_assets.publication.scratch import admit
+from dfc_assets.publication.scratch import admit, evict
 from dfc_assets.registry import DatasetSpec, StatcanBoundarySource
 from dfc_assets.sources.kinds import source_config, transform
 from dfc_assets.storage import VersionKeys
@@ -84,7 +84,9 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         code_version=code_version(),
         configuration={"source": source_config(spec, version), "transform_code_version": TRANSFORM_CODE_VERSION},
     )
-    return publish_files(publisher, spec, version, manifest, {path.name: path for path, _ in products})
+    artifact = publish_files(publisher, spec, version, manifest, {path.name: path for path, _ in products})
+    evict({facts["sha256"] for facts, _ in archived} - {f.sha256 for f in files})  # upstream files no later step reads
+    return artifact
 
 
 def manifest_file(path: Path, role: str) -> ManifestFile:

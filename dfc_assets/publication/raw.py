@@ -18,7 +18,8 @@ from dfc_assets.publication.context import PublicationError, Publisher, canonica
 from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
-from dfc_assets.storage.store import ObjectStore, file_sha256
+from dfc_assets.publication.scratch import CacheMismatch, admit, local_copy
+from dfc_assets.storage.store import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArc
     for item in downloaded:
         key = keys.archive(item.file_name)
         publisher.store.put_file(key, item.path, if_absent=True)
+        admit(item.path, item.sha256)  # the parquet step on this host reads it from here, not from the store
         files.append({**item.facts(), "key": key})
         publisher.log(f"{label(spec, version)}: archived {item.file_name} ({item.size} bytes, sha256 {item.sha256}) at {key}")
     index = {"dataset_id": spec.id, "version": version, "files": files}
@@ -87,9 +89,11 @@ def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest
         raise PublicationError(f"{label(spec, version)}: nothing archived under {publisher.keys(spec, version).archive_prefix}; materialize raw first")
     local = []
     for facts in archive.files:
-        path = publisher.store.download(facts["key"], dest / facts["file_name"])
-        if file_sha256(path) != facts["sha256"]:
-            raise PublicationError(f"{label(spec, version)}: archived file {facts['key']} does not match its recorded sha256 {facts['sha256']}")
+        try:
+            path, _ = local_copy(facts["file_name"], int(facts["size"]), facts["sha256"], dest,
+                                 lambda incoming, key=facts["key"]: publisher.store.download(key, incoming))
+        except CacheMismatch as error:
+            raise PublicationError(f"{label(spec, version)}: archived file {facts['key']} does not match its recorded size and sha256: {error}") from None
         local.append((facts, path))
     return local
 

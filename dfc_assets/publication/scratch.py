@@ -71,33 +71,39 @@ def local_file(f: ManifestFile, workdir: Path, fetch, *, root: Path | None = Non
 
     Returns the path and whether the cache had it. A download that is not ``f`` (size or sha256) raises
     ``CacheMismatch`` and leaves nothing in the cache."""
-    hit = cached(f.sha256, f.size, root)
+    return local_copy(f.name, f.size, f.sha256, workdir, fetch, root=root)
+
+
+def local_copy(name: str, size: int, sha256: str, workdir: Path, fetch, *, root: Path | None = None) -> tuple[Path, bool]:
+    """``local_file`` for any file known by name, size and sha256 (archived upstream files too)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    hit = cached(sha256, size, root)
     if hit is None:
-        incoming = workdir / f".download-{f.name}"
+        incoming = workdir / f".download-{name}"
         fetch(incoming)
         digest = digest_file(incoming)
-        if (digest.size, digest.sha256) != (f.size, f.sha256):
+        if (digest.size, digest.sha256) != (size, sha256):
             incoming.unlink(missing_ok=True)
-            raise CacheMismatch(f"{f.name}: the store holds {digest.size} bytes with sha256 {digest.sha256}; "
-                                f"the manifest says {f.size} bytes, sha256 {f.sha256}")
-        admit(incoming, f.sha256, root)
+            raise CacheMismatch(f"{name}: the store holds {digest.size} bytes with sha256 {digest.sha256}; "
+                                f"the manifest says {size} bytes, sha256 {sha256}")
+        admit(incoming, sha256, root)
         incoming.unlink()
-        hit = entry_path(f.sha256, root)
+        hit = entry_path(sha256, root)
         found = False
     else:
         found = True
-    target = workdir / f.name
+    target = workdir / name
     if target.exists() or target.is_symlink():
         target.unlink()
     _link_or_copy(hit, target)
     return target, found
 
 
-def evict(files: Iterable[ManifestFile], root: Path | None = None) -> int:
-    """Remove these files' entries; returns the bytes freed."""
+def evict(sha256s: Iterable[str], root: Path | None = None) -> int:
+    """Remove these entries (by sha256); returns the bytes freed."""
     freed = 0
-    for f in files:
-        path = entry_path(f.sha256, root)
+    for sha256 in sha256s:
+        path = entry_path(sha256, root)
         try:
             freed += path.stat().st_size
             path.unlink()

@@ -14,6 +14,7 @@ from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
 from dfc_assets.publication.footprint_png import CANADA_BBOX, canada_polygon
 from dfc_assets.publication.latest import promote_latest
+from dfc_assets.publication.scratch import evict
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.torrent.metainfo import read_torrent
@@ -116,4 +117,7 @@ def write_stac_item(publisher: Publisher, spec: DatasetSpec, version: str) -> Pu
         publisher.store.put_bytes(keys.stac_item, canonical_json(item), if_absent=True)
         existing = json.loads(canonical_json(item))
     moved = promote_latest(publisher, spec, version)
+    manifest = publisher.published.manifest(spec.id, version)
+    if manifest is not None:
+        evict(f.sha256 for f in manifest.files)  # the version is fully published: its local copies are done with
     return PublishedItem(keys.stac_item, existing, moved)
