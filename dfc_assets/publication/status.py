@@ -64,10 +64,12 @@ class DatasetStatus:
     versions: int
     latest: VersionStatus | None
     mirrors: tuple[MirrorHealth, ...] = ()
+    stale_aliases: tuple[str, ...] = ()  # processed/ files that disagree with processed/{id}.json (an interrupted move)
 
     @property
     def healthy(self) -> bool:
-        return self.latest is not None and self.latest.fully_published and all(m.ok for m in self.mirrors)
+        return (self.latest is not None and self.latest.fully_published and all(m.ok for m in self.mirrors)
+                and not self.stale_aliases)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def dataset_status(publisher: Publisher, spec: DatasetSpec, *, check_mirrors: bo
         return DatasetStatus(spec.key, spec.id, 0, None)
     status = version_status(publisher, spec, latest, latest=latest)
     mirrors = mirror_health(publisher, spec, latest) if check_mirrors else ()
-    return DatasetStatus(spec.key, spec.id, len(versions), status, mirrors)
+    return DatasetStatus(spec.key, spec.id, len(versions), status, mirrors, tuple(publisher.published.stale_aliases(spec.id)))
 
 
 def verify_version(publisher: Publisher, spec: DatasetSpec, version: str, *, progress: Progress = lambda step: None) -> VersionVerification:

@@ -103,3 +103,15 @@ def test_a_truncated_prebuilt_file_is_refused_at_raw_with_nothing_created(stack,
     assert not (stack.store_root / "releases" / PREBUILT.id / "2025-08-12").exists()
     assert depositions(stack) == depositions_before
     assert published(stack).latest_version(PREBUILT.id) == "2025-08-10"
+
+
+def test_the_catalog_row_of_a_two_file_version_has_both_assets(stack, boundary, prebuilt):
+    from dfc_assets.catalog.geoparquet import read_catalog
+    from dfc_assets.storage import CATALOG
+
+    assert stack.build_catalog().success
+    items = {item["id"]: item for item in read_catalog(stack.store_root / CATALOG)}
+    row = items[f"{BOUNDARY.id}_2022-02-09"]
+    assert row["assets"]["tiles"] == boundary.item["assets"]["tiles"]
+    assert row["assets"]["data"]["file:checksum"] == "1220" + boundary.files[0].sha256
+    assert items[f"{PREBUILT.id}_2025-08-10"]["assets"]["data"]["type"] == "application/vnd.pmtiles"
