@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,24 @@ class FileDigest:
     md5: str
 
 
+_KNOWN: dict[tuple[int, int, int, int], FileDigest] = {}
+"""Digests of files already read by this process, by (device, inode, size, mtime): a hard link of a file (the
+host cache, a store object) is the same file, and files we publish are never rewritten in place."""
+
+
 def digest_file(path: Path) -> FileDigest:
+    stat = os.stat(path)
+    identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if (known := _KNOWN.get(identity)) is not None:
+        return known
+    digest = _read_digest(path)
+    if len(_KNOWN) > 1024:
+        _KNOWN.clear()
+    _KNOWN[identity] = digest
+    return digest
+
+
+def _read_digest(path: Path) -> FileDigest:
     sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):

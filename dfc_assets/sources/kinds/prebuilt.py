@@ -21,7 +21,8 @@ from dfc_assets.sources.http_download import DownloadedFile
 from dfc_assets.sources.kinds import url_file
 from dfc_assets.sources.kinds.url_file import check_changes, current_release
 from dfc_assets.sources.prebuilt_checks import EXTENSION, PREBUILT_FORMATS, PrebuiltFormatError, check_prebuilt
-from dfc_assets.transform.result import TransformResult, sha256_of_file
+from dfc_assets.storage.digests import digest_file
+from dfc_assets.transform.result import TransformResult
 
 NAME = "prebuilt"
 SOURCE_TYPE = PrebuiltSource
@@ -74,7 +75,7 @@ def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path
         shutil.copyfile(files[0], target)
     log(f"dataset {spec.key} version {version}: prebuilt {file_format} file checked ({facts.details or facts.rows}); published as it is")
     return TransformResult(
-        path=target, rows=facts.rows or 0, size=target.stat().st_size, sha256=sha256_of_file(target), columns=facts.schema,
+        path=target, rows=facts.rows or 0, size=target.stat().st_size, sha256=digest_file(target).sha256, columns=facts.schema,
         bbox=facts.bbox, footprint=facts.footprint, geometry_types=facts.geometry_types,
     )
 
