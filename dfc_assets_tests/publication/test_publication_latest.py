@@ -120,3 +120,60 @@ def test_a_stale_alias_is_reported_and_repaired(base, tmp_path):
     assert published.stale_aliases(SPEC.id) == [f"processed/{SPEC.id}.parquet"]
     assert promote_latest(publisher, SPEC, "2016")
     assert_aliases_agree(base)
+
+
+FILES_WRITER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from dfc_assets.publication.artifact import manifest_file, publish_files
+    from dfc_assets.transform.manifest import OutputFacts, build_manifest
+    from dfc_assets_tests.publication.published_versions import SPEC, make_publisher
+
+    root, folder, die_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    publisher = make_publisher(root, root.parent / "scratch")
+    store, writes = publisher.store, [0]
+
+    def dying(method):
+        def write(*args, **kwargs):
+            if writes[0] == die_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            writes[0] += 1
+            return method(*args, **kwargs)
+        return write
+
+    for name in ("put_bytes", "put_file"):
+        setattr(store, name, dying(getattr(store, name)))
+    files = [manifest_file(folder / name, role) for name, role in ((sys.argv[4], "data"), (sys.argv[5], "tiles"))]
+    output = OutputFacts(files[0].name, files[0].sha256, files[0].size, rows=1)
+    manifest = build_manifest(dataset_id=SPEC.id, version="2021", sources=[], output=output, files=files, code_version="c", configuration={})
+    publish_files(publisher, SPEC, "2021", manifest, {f.name: folder / f.name for f in files})
+    print(writes[0])
+""")
+
+
+def test_a_manifest_is_never_seen_without_its_files(tmp_path):
+    """The parquet step writes every file, then the manifest: killed at any write, a reader sees all or nothing."""
+    keys = VersionKeys(SPEC.id, "2021")
+    folder = tmp_path / "made"
+    folder.mkdir()
+    names = (keys.file_name("parquet"), keys.file_name("pmtiles"))
+    (folder / names[0]).write_bytes(b"geoparquet bytes")
+    (folder / names[1]).write_bytes(b"pmtiles bytes")
+    env_cache = str(tmp_path / "cache")
+
+    def run(root: Path, die_at: int) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", FILES_WRITER, str(root), str(folder), str(die_at), *names], cwd=REPO,
+                              capture_output=True, text=True, env={**__import__("os").environ, "DFC_CACHE_DIR": env_cache})
+
+    complete = run(tmp_path / "complete" / "store", 10_000)
+    assert complete.returncode == 0, complete.stderr
+    writes = int(complete.stdout.strip())
+    assert writes == 4  # two files, the footprint, the manifest
+    for die_at in range(writes):
+        root = tmp_path / f"killed-{die_at}" / "store"
+        killed = run(root, die_at)
+        assert killed.returncode == -9, (die_at, killed.stderr)
+        version = Published(make_publisher(root, tmp_path / "scratch").store).version(SPEC.id, "2021")
+        assert version.manifest is None and not version.has_files
+    whole = Published(make_publisher(tmp_path / "complete" / "store", tmp_path / "scratch").store).version(SPEC.id, "2021")
+    assert whole.has_files and [f.name for f in whole.files] == list(names)
