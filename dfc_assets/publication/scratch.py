@@ -13,6 +13,7 @@ folders, or links become copies. ``evict`` removes a version's files once it is 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -41,13 +42,15 @@ def entry_path(sha256: str, root: Path | None = None) -> Path:
 
 def _link_or_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".incoming-{target.name}-{os.getpid()}")
-    temp.unlink(missing_ok=True)
+    temp = target.with_name(f".incoming-{target.name}-{secrets.token_hex(8)}")
     try:
-        os.link(source, temp)
-    except OSError:  # another filesystem
-        shutil.copyfile(source, temp)
-    os.replace(temp, target)
+        try:
+            os.link(source, temp)
+        except OSError:  # another filesystem
+            shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def cached(sha256: str, size: int, root: Path | None = None) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -54,13 +55,15 @@ class LocalFolderStore:
         store, which are never rewritten in place (written by rename); a caller's file could be, so put_file copies."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".incoming-{target.name}.{os.getpid()}.link")
+        temp = target.with_name(f".incoming-{target.name}.{secrets.token_hex(8)}.link")
         try:
-            temp.unlink(missing_ok=True)
             os.link(source, temp)
         except OSError:
             return False
-        os.replace(temp, target)
+        try:
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
         return True
 
     def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
