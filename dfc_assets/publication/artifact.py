@@ -52,10 +52,8 @@ class Artifact:
 
 
 def load_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Artifact | None:
-    published = publisher.published.version(spec.id, version)
-    if not published.has_files:
-        return None
-    return Artifact(published.keys, published.manifest, reused=True)  # type: ignore[arg-type]
+    manifest = publisher.published.complete_manifest(spec.id, version)
+    return Artifact(publisher.keys(spec, version), manifest, reused=True) if manifest is not None else None
 
 
 def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Artifact:

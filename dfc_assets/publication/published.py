@@ -249,6 +249,15 @@ class Published:
             names=names,
         )
 
+    def complete_manifest(self, dataset_id: str, version: str) -> Manifest | None:
+        """The manifest, if every file it lists is under releases/ (one LIST and one GET; what the steps need)."""
+        names = self.release_listing_of(dataset_id, version)
+        keys = VersionKeys(dataset_id, version)
+        if keys.manifest.rsplit("/", 1)[-1] not in names:
+            return None
+        manifest = self.manifest(dataset_id, version)
+        return manifest if manifest is not None and all(f.name in names for f in manifest.files) else None
+
     def release_listing_of(self, dataset_id: str, version: str) -> frozenset[str]:
         keys = VersionKeys(dataset_id, version)
         return frozenset(info.key[len(keys.release_prefix):] for info in self.store.list(keys.release_prefix)

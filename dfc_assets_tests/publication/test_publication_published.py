@@ -88,3 +88,14 @@ def test_format_1_pointer_reads(publisher):
     publisher.store.put_bytes(f"processed/{SPEC.id}.json", json.dumps({"dataset_id": SPEC.id, "version": "2021", "sha256": "a" * 64, "size": 3}).encode())
     pointer = Published(publisher.store).latest(SPEC.id)
     assert pointer.version == "2021" and pointer.files[0].release_key == keys.artifact and pointer.sha256 == "a" * 64
+
+
+def test_complete_manifest_only_when_every_file_is_there(publisher):
+    put_version(publisher, "2021", {"parquet": b"p", "pmtiles": b"t"})
+    published = Published(publisher.store)
+    assert [f.name for f in published.complete_manifest(SPEC.id, "2021").files] == [
+        VersionKeys(SPEC.id, "2021").file_name("parquet"), VersionKeys(SPEC.id, "2021").file_name("pmtiles")]
+    keys = VersionKeys(SPEC.id, "2021")
+    publisher.store.delete(keys.release_file(keys.file_name("parquet")))
+    assert published.complete_manifest(SPEC.id, "2021") is None
+    assert published.complete_manifest(SPEC.id, "2030") is None
