@@ -9,7 +9,7 @@ from pathlib import Path
 from dfc_assets import __version__
 
 # Bump when the processing changes the output bytes; a bump lets operators create rebuild versions.
-TRANSFORM_CODE_VERSION = "1"
+TRANSFORM_CODE_VERSION = "2"  # 2: table Parquet pages bounded by bytes, not 20,000 rows (smaller)
 
 
 @cache

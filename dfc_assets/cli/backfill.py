@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dfc_assets.cli.rebuild_verify import add_verify_arguments
 from dfc_assets.defs.dataset_assets import ASSET_NAMES
 from dfc_assets.registry import DatasetSpec, load_registry
 from dfc_assets.versions import sort_versions, validate_version_key
@@ -65,6 +66,10 @@ def rebuild(args: argparse.Namespace) -> int:
     from dfc_assets.services.local_stack import SERVICES_FILE
 
     spec = find_dataset(args.dataset)
+    if args.verify:
+        from dfc_assets.cli.rebuild_verify import verify
+
+        return verify(args, spec)
     if not args.webserver:
         import os
 
@@ -89,6 +94,7 @@ def register(commands, default_workdir: Path) -> None:
             parser.add_argument("versions", nargs="+", help="version keys")
         else:
             parser.add_argument("base_version", help="the archived version to rebuild")
+            add_verify_arguments(parser)
         parser.add_argument("--webserver", help="launch through this Dagster webserver (the daemon runs it), e.g. http://127.0.0.1:3000")
         parser.add_argument("--workdir", type=Path, default=default_workdir, help="otherwise: run in process on the embedded default of this folder")
         parser.add_argument("--wait", action="store_true", help="with --webserver: wait until the backfill ends")

@@ -122,5 +122,5 @@ def census_profile_to_parquet(
     return TransformResult(
         path=out_path, rows=rows, size=out_path.stat().st_size, sha256=sha256_of_file(out_path),
         columns=schema_columns(schema), bbox=None, footprint=None,
-        counts=(("repeated_geography_rows_dropped", duplicates), ("ragged_rows_skipped", skipped)),
+        counts=(("repeated_geography_rows_dropped", duplicates), ("ragged_rows_skipped", skipped)), layout=writer.layout,
     )

@@ -4,7 +4,7 @@
 (larger blocks make the reader's readahead hold far more memory), every column with an
 explicit type, text kept exactly (``strings_can_be_null=False``) and only the empty
 field read as null in typed columns. ``RowGroupWriter`` writes fixed-size row groups
-with fixed settings, so the bytes depend only on the rows. Any failure becomes a
+with fixed settings (``layout``, recorded in the manifest), so the bytes depend only on the rows. Any failure becomes a
 ``TransformError`` naming the file and, found by ``csv_lines``, the line.
 """
 
@@ -29,7 +29,16 @@ from dfc_assets.transform.zip_safety import STREAM_ERRORS, read_error
 CSV_BLOCK_BYTES = 1024 * 1024
 ROW_GROUP_ROWS = 262_144
 ZSTD_LEVEL = 3  # zstd default, as DuckDB; 6 saves ~3% size for ~25% more write CPU
-PARQUET_WRITER_OPTIONS = dict(compression="zstd", compression_level=ZSTD_LEVEL, version="2.6", write_statistics=True, data_page_version="1.0")
+DATA_PAGE_BYTES = 1024 * 1024
+# Pages end at DATA_PAGE_BYTES only: pyarrow's default cap of 20,000 rows per page cuts float columns into
+# 160 kB pages that zstd compresses ~10 % worse (benchmarks/parquet_size.py).
+MAX_ROWS_PER_PAGE = ROW_GROUP_ROWS
+PARQUET_WRITER_OPTIONS = dict(
+    compression="zstd", compression_level=ZSTD_LEVEL, version="2.6", write_statistics=True, data_page_version="1.0",
+    data_page_size=DATA_PAGE_BYTES, max_rows_per_page=MAX_ROWS_PER_PAGE, write_batch_size=1024,
+    dictionary_pagesize_limit=1024 * 1024, store_schema=True, write_page_index=False,
+)
+DICTIONARY = "RLE_DICTIONARY"
 MAX_HEADER_BYTES = 1024 * 1024
 
 RaggedRows = Literal["error", "skip"]
@@ -127,6 +136,23 @@ class CsvMember:
             raise read_error(self.where, error) from None
 
 
+def column_encodings(schema: pa.Schema) -> dict[str, str]:
+    """Each column's Parquet encoding, fixed by the schema: dictionary pages for text and integer codes, dates
+    delta-encoded (sorted runs of days), everything else (float measures, mostly distinct) plain.
+
+    Measured against alternatives (benchmarks/parquet_size.py): REF_DATE as DELTA_BYTE_ARRAY is 3-10 %
+    smaller on daily tables but doubles DuckDB's read time, so text stays dictionary-encoded."""
+    encodings = {}
+    for field in schema:
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type) or pa.types.is_integer(field.type):
+            encodings[field.name] = DICTIONARY
+        elif pa.types.is_date(field.type):
+            encodings[field.name] = "DELTA_BINARY_PACKED"
+        else:
+            encodings[field.name] = "PLAIN"
+    return encodings
+
+
 class RowGroupWriter:
     """Parquet writer with row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter).
 
@@ -135,14 +161,14 @@ class RowGroupWriter:
     """
 
     def __init__(self, path: Path, schema: pa.Schema, *, row_group_rows: int = ROW_GROUP_ROWS) -> None:
-        # Dictionary pages for text and integer codes; dates delta-encoded (sorted runs of days);
-        # float measures plain (mostly distinct). Fixed per schema, so bytes stay deterministic.
-        dictionary_columns = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_integer(f.type)]
-        delta_columns = {f.name: "DELTA_BINARY_PACKED" for f in schema if pa.types.is_date(f.type)}
         self.schema = schema
         self.row_group_rows = row_group_rows
+        self.encodings = column_encodings(schema)
         self.writer = pq.ParquetWriter(
-            path, schema, use_dictionary=dictionary_columns, column_encoding=delta_columns or None, **PARQUET_WRITER_OPTIONS
+            path, schema,
+            use_dictionary=[name for name, encoding in self.encodings.items() if encoding == DICTIONARY],
+            column_encoding={name: encoding for name, encoding in self.encodings.items() if encoding not in (DICTIONARY, "PLAIN")} or None,
+            **PARQUET_WRITER_OPTIONS,
         )
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
@@ -150,6 +176,18 @@ class RowGroupWriter:
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name="parquet-row-groups", daemon=True)
         self._thread.start()
+
+    @property
+    def layout(self) -> dict:
+        """The settings that shaped the bytes, as the manifest records them."""
+        options = PARQUET_WRITER_OPTIONS
+        return {
+            "format_version": options["version"], "data_page_version": options["data_page_version"],
+            "compression": options["compression"], "compression_level": options["compression_level"],
+            "row_group_rows": self.row_group_rows, "data_page_bytes": options["data_page_size"],
+            "max_rows_per_page": options["max_rows_per_page"], "dictionary_page_bytes": options["dictionary_pagesize_limit"],
+            "statistics": options["write_statistics"], "row_order": "source", "encodings": dict(self.encodings),
+        }
 
     def _write_loop(self) -> None:
         while (table := self._queue.get()) is not None:

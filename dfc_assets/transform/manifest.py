@@ -4,8 +4,8 @@ Published beside the files (``{D}_{version}.manifest.json``) and on Zenodo. It l
 raw source file (URL, sha256, size, HTTP validators, retrieval time), the code version, the
 transform configuration, the library versions that shaped the bytes, the files of the version
 (``files``: name, size, sha256, md5, media type, role; the first is the main data file) and
-what the data holds (``output``: rows, schema, bbox, footprint, reference period of the main
-file). ``Manifest.to_bytes`` gives its one canonical serialisation; ``Manifest.from_bytes``
+what the data holds (``output``: rows, schema, bbox, footprint, reference period and Parquet
+writer settings of the main file), and the dependency lock's sha256. ``Manifest.to_bytes`` gives its one canonical serialisation; ``Manifest.from_bytes``
 also reads format 1 manifests, which held exactly one file described by ``output``.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from importlib import metadata
 
+from dfc_assets.dependency_lock import lock_facts
 from dfc_assets.storage.media_types import media_type_for
 from dfc_assets.transform.result import TransformResult
 
@@ -92,6 +93,7 @@ class OutputFacts:
     reference_start: str | None = None  # ISO date
     reference_end: str | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
+    parquet_layout: Mapping | None = None  # the Parquet writer settings that shaped the bytes
 
     def to_dict(self) -> dict:
         out: dict = {"file_name": self.file_name, "sha256": self.sha256, "size": self.size}
@@ -111,6 +113,8 @@ class OutputFacts:
             out["reference_end"] = self.reference_end
         if self.counts:
             out["counts"] = dict(self.counts)
+        if self.parquet_layout is not None:
+            out["parquet_layout"] = dict(self.parquet_layout)
         return out
 
     @classmethod
@@ -122,6 +126,7 @@ class OutputFacts:
             bbox=tuple(float(v) for v in d["bbox"]) if d.get("bbox") else None,  # type: ignore[arg-type]
             crs=d.get("crs"), geometry_types=tuple(d.get("geometry_types", ())), footprint=d.get("footprint"),
             reference_start=d.get("reference_start"), reference_end=d.get("reference_end"), counts=dict(d.get("counts", {})),
+            parquet_layout=d.get("parquet_layout"),
         )
 
     @property
@@ -141,6 +146,7 @@ class Manifest:
     files: tuple[ManifestFile, ...]
     upstream_releases: tuple[str, ...] = ()  # the upstream releases this version covers (cadence coalescing)
     manifest_format: str = MANIFEST_FORMAT
+    lock: Mapping | None = None  # {"file", "sha256"} of the dependency lock that built it
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -183,6 +189,7 @@ class Manifest:
             "code_version": self.code_version,
             "configuration": dict(self.configuration),
             "libraries": dict(self.libraries),
+            "lock": dict(self.lock) if self.lock is not None else None,
             "output": self.output.to_dict(),
             "files": [asdict(f) for f in self.files],
         }
@@ -208,7 +215,7 @@ class Manifest:
                 code_version=d.get("code_version", ""), configuration=dict(d.get("configuration", {})),
                 libraries=dict(d.get("libraries", {})), output=output, files=files,
                 upstream_releases=tuple(d.get("upstream_releases", ())),
-                manifest_format=d.get("manifest_format", MANIFEST_FORMAT_V1),
+                manifest_format=d.get("manifest_format", MANIFEST_FORMAT_V1), lock=d.get("lock"),
             )
         except ManifestError:
             raise
@@ -270,7 +277,7 @@ def output_facts(result: TransformResult) -> OutputFacts:
         bbox=tuple(result.bbox) if result.bbox is not None else None,  # type: ignore[arg-type]
         crs="EPSG:4326" if result.bbox is not None else None, geometry_types=tuple(result.geometry_types),
         footprint=result.footprint, reference_start=_iso(result.reference_start), reference_end=_iso(result.reference_end),
-        counts=dict(result.counts),
+        counts=dict(result.counts), parquet_layout=result.layout,
     )
 
 
@@ -297,7 +304,7 @@ def build_manifest(
     manifest = Manifest(
         dataset_id=dataset_id, version=version, sources=tuple(sources), code_version=code_version,
         configuration=configuration, libraries=library_versions(), output=output, files=tuple(files),
-        upstream_releases=tuple(upstream_releases),
+        upstream_releases=tuple(upstream_releases), lock=lock_facts(),
     )
     return manifest.with_files(manifest.files)
 

@@ -27,6 +27,7 @@ class TransformResult:
     reference_start: date | None = None  # tables: min REF_START_DATE
     reference_end: date | None = None  # tables: max REF_END_DATE
     counts: tuple[tuple[str, int], ...] = ()  # what the transform noticed, e.g. ("invalid_geometries_repaired", 2)
+    layout: dict | None = None  # the Parquet writer settings that shaped the bytes (csv_stream.RowGroupWriter.layout)
 
 
 def sha256_of_file(path: Path, chunk_size: int = 4 * 1024 * 1024) -> str:

@@ -21,7 +21,7 @@ Types (``dfc-domain.md`` §7):
 
 Case-duplicate headers are renamed by ``column_names.unique_column_names``. Row order
 is the source's. Writer settings are fixed (``csv_stream``: zstd, fixed row groups, no
-timestamps), so the same zip gives the same bytes. The zip is checked first
+timestamps; recorded in the manifest), so the same zip gives the same bytes. The zip is checked first
 (``zip_safety``: HTML pages, truncation, zip-slip, symlinks, zip bombs).
 """
 
@@ -216,4 +216,5 @@ def statcan_table_to_parquet(
         reference_start=ref_start,
         reference_end=ref_end,
         counts=(("ragged_rows_skipped", source.skipped_ragged), ("value_nulls", rows - value_rows)),
+        layout=writer.layout,
     )

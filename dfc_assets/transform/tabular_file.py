@@ -129,11 +129,11 @@ def csv_file_to_parquet(
         raise TransformError(f"{path.name}: the CSV has a header but no data rows; nothing to publish")
     types = {name: (pa.string() if not seen_value[name] else getattr(pa, kinds[name])()) for name in names}
     schema = pa.schema([(name, types[name]) for name in names])
-    _write(out_path, schema, source.batches(types))
+    layout = _write(out_path, schema, source.batches(types))
     if source.ragged_lines:
         log(f"{path.name}: skipped {len(source.ragged_lines)} ragged row(s) at line(s) {', '.join(map(str, source.ragged_lines[:20]))}")
     log(f"{path.name}: wrote {source.rows} rows to {out_path.name} ({', '.join(f'{n} {t}' for n, t in schema_columns(schema))})")
-    return _result(out_path, source.rows, schema, (("ragged_rows_skipped", len(source.ragged_lines)),))
+    return _result(out_path, source.rows, schema, (("ragged_rows_skipped", len(source.ragged_lines)),), layout)
 
 
 def is_geoparquet(path: Path) -> bool:
@@ -164,12 +164,12 @@ def parquet_file_to_parquet(path: Path, out_path: Path, *, log: Callable[[str], 
         except (pa.ArrowInvalid, OSError) as error:
             raise TransformError(f"{path.name}: could not be read: {error}") from None
 
-    _write(out_path, schema, batches())
+    layout = _write(out_path, schema, batches())
     log(f"{path.name}: rewrote {rows} rows to {out_path.name}")
-    return _result(out_path, rows, schema, ())
+    return _result(out_path, rows, schema, (), layout)
 
 
-def _write(out_path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> None:
+def _write(out_path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> dict:
     tmp_path = out_path.with_name(out_path.name + ".partial")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -180,12 +180,13 @@ def _write(out_path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch])
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+    return writer.layout
 
 
-def _result(out_path: Path, rows: int, schema: pa.Schema, counts: tuple) -> TransformResult:
+def _result(out_path: Path, rows: int, schema: pa.Schema, counts: tuple, layout: dict) -> TransformResult:
     return TransformResult(
         path=out_path, rows=rows, size=out_path.stat().st_size, sha256=sha256_of_file(out_path),
-        columns=schema_columns(schema), bbox=None, footprint=None, counts=counts,
+        columns=schema_columns(schema), bbox=None, footprint=None, counts=counts, layout=layout,
     )
 
 

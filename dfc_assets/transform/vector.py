@@ -45,6 +45,10 @@ DATASET_SUFFIXES = (".shp", ".gpkg", ".gml", ".geojson", ".fgb")
 ZSTD_LEVEL = 3
 ROW_GROUP_ROWS = 65_536
 FOOTPRINT_MAX_POINTS = 256
+GEOPARQUET_LAYOUT = {
+    "writer": "geopandas", "schema_version": "1.1.0", "geometry_encoding": "WKB", "covering_bbox": True,
+    "compression": "zstd", "compression_level": ZSTD_LEVEL, "row_group_rows": ROW_GROUP_ROWS, "row_order": "source",
+}
 RESERVED_COLUMNS = ("geometry", "bbox")
 
 InvalidGeometries = Literal["repair", "reject", "keep"]
@@ -180,11 +184,11 @@ def vector_zip_to_geoparquet(
         frame.to_parquet(
             tmp_path,
             index=False,
-            compression="zstd",
+            compression=GEOPARQUET_LAYOUT["compression"],
             compression_level=ZSTD_LEVEL,
-            schema_version="1.1.0",
-            write_covering_bbox=True,
-            geometry_encoding="WKB",
+            schema_version=GEOPARQUET_LAYOUT["schema_version"],
+            write_covering_bbox=GEOPARQUET_LAYOUT["covering_bbox"],
+            geometry_encoding=GEOPARQUET_LAYOUT["geometry_encoding"],
             row_group_size=ROW_GROUP_ROWS,
         )
         os.replace(tmp_path, out_path)
@@ -205,4 +209,5 @@ def vector_zip_to_geoparquet(
         footprint=_footprint(frame.geometry),
         geometry_types=geometry_types,
         counts=tuple(counts),
+        layout=dict(GEOPARQUET_LAYOUT),
     )
