@@ -286,14 +286,15 @@ class Published:
     def items(self, dataset_id: str) -> list[dict]:
         return [item for key in self.item_keys(dataset_id) if (item := self._json(key, dataset_id)) is not None]
 
-    def torrent_keys(self, *, dataset_id: str | None = None, v1: bool = False) -> list[ReleaseKey]:
-        """Every published .torrent under releases/ (all datasets, or one), as split keys."""
+    def torrent_keys(self, *, dataset_id: str | None = None, v1: bool | None = False) -> list[ReleaseKey]:
+        """Every published .torrent under releases/ (all datasets, or one), as split keys: the main torrents, the v1
+        ones (``v1=True``) or both (``v1=None``; two swarms per version)."""
         prefix = dataset_releases_prefix(dataset_id) if dataset_id else RELEASES_PREFIX
-        suffix = TORRENT_V1_SUFFIX if v1 else TORRENT_SUFFIX
+        suffixes = {False: (TORRENT_SUFFIX,), True: (TORRENT_V1_SUFFIX,), None: (TORRENT_SUFFIX, TORRENT_V1_SUFFIX)}[v1]
         found = []
         for info in self.store.list(prefix):
             parsed = parse_version_key(info.key)
-            if parsed is not None and parsed.name == parsed.keys.stem + suffix:
+            if parsed is not None and any(parsed.name == parsed.keys.stem + suffix for suffix in suffixes):
                 found.append(parsed)
         return found
 

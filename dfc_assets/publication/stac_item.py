@@ -17,8 +17,8 @@ from dfc_assets.publication.latest import promote_latest
 from dfc_assets.publication.scratch import evict
 from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.torrent.metainfo import read_torrent
-from dfc_assets.torrent.webseeds import file_url
+from dfc_assets.torrent.metainfo import TorrentInfo, read_torrent
+from dfc_assets.torrent.webseeds import web_seed_file_urls
 from dfc_assets.transform.manifest import ROLE_DATA, ROLE_TILES
 
 @dataclass(frozen=True)
@@ -39,8 +39,10 @@ ROLES_ON_ITEM = {ROLE_DATA: ("data",), ROLE_TILES: ("data", "tiles", "visual")}
 ASSET_KEY_OF_ROLE = {ROLE_TILES: "tiles", "documentation": "documentation"}
 
 
-def _mirror_urls(seeds: tuple[str, ...], name: str, ours: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(url for seed in seeds if (url := file_url(seed, name)) not in ours)
+def _mirror_urls(info: TorrentInfo, name: str, ours: tuple[str, ...]) -> tuple[str, ...]:
+    """Where each web seed of the torrent serves file ``name`` (BEP 19 directory form), less our own URLs."""
+    urls = (web_seed_file_urls(seed, info).get(name) for seed in info.web_seeds)
+    return tuple(url for url in urls if url is not None and url not in ours)
 
 
 def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> VersionFacts:
@@ -73,7 +75,7 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
         extra.append(ExtraFile(
             asset_key=asset_key, file_name=f.name, media_type=f.media_type, roles=ROLES_ON_ITEM.get(f.role, (f.role,)),
             size=f.size, sha256=f.sha256, data_url=zenodo_url(f.name), release_url=release_url,
-            mirror_urls=_mirror_urls(torrent.info.web_seeds, f.name, (zenodo_url(f.name), release_url)),
+            mirror_urls=_mirror_urls(torrent.info, f.name, (zenodo_url(f.name), release_url)),
         ))
     v1 = None
     if published.torrent_v1 is not None:
@@ -90,7 +92,7 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
         producer=spec.producer, producer_url=spec.producer_url,
         doi=record.doi, concept_doi=record.concept_doi, zenodo_record_url=record.record_url,
         data_url=zenodo_url(primary.name), release_url=release_url,
-        mirror_urls=_mirror_urls(torrent.info.web_seeds, primary.name, (zenodo_url(primary.name), release_url)),
+        mirror_urls=_mirror_urls(torrent.info, primary.name, (zenodo_url(primary.name), release_url)),
         file_name=primary.name, media_type=primary.media_type,
         size=primary.size, sha256=primary.sha256, md5=primary.md5 or (primary_zenodo.md5 if primary_zenodo else None),
         torrent_url=torrent.url, torrent_size=len(torrent.data), torrent_sha256=hashlib.sha256(torrent.data).hexdigest(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,18 +43,18 @@ class Offer:
 
 
 def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None) -> list[Offer]:
-    """Every version under releases/ whose .torrent exists (it is written after the Zenodo publication).
+    """Every torrent of every version under releases/ (main and v1: two swarms), written after the Zenodo publication.
 
     `known` maps torrent keys to offers already read: torrents are write-once, so a poll reads only new ones.
     """
     offers = []
-    for release in Published(store).torrent_keys():
-        key = release.keys.torrent
+    for release in Published(store).torrent_keys(v1=None):
+        key = release.keys.release_file(release.name)
         if known is not None and key in known:
             offers.append(known[key])
             continue
         torrent = read_torrent(store.get_bytes(key))
-        offer = Offer(release.dataset_id, release.version, torrent.name, torrent.size, torrent.infohash_v1 or "",
+        offer = Offer(release.dataset_id, release.version, torrent.name, torrent.data_size, torrent.infohash_v1 or "",
                       torrent_url=store.public_url(key), torrent_key=key)
         if known is not None:
             known[key] = offer
@@ -97,15 +98,36 @@ def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+FETCH_DEADLINE = 120.0  # seconds for a whole feed or .torrent: a server that trickles bytes does not stall a poll
+
+
+def fetch_bytes(http: httpx.Client | None, url: str, what: str, *, deadline: float = FETCH_DEADLINE) -> bytes:
+    """GET `url` (redirects followed) within an overall deadline; OSError naming `what` on failure."""
+    give_up = time.monotonic() + deadline
+    body = bytearray()
+    client = http or httpx.Client(timeout=30)
+    try:
+        with client.stream("GET", url, follow_redirects=True, timeout=min(30.0, deadline)) as response:
+            if response.status_code != 200:
+                raise OSError(f"{what} {url} answered HTTP {response.status_code}")
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > give_up:
+                    raise OSError(f"{what} {url} did not arrive within {deadline:g} s ({len(body)} bytes so far)")
+    except httpx.HTTPError as error:
+        raise OSError(f"{what} {url}: {type(error).__name__}: {error}") from None
+    finally:
+        if http is None:
+            client.close()
+    return bytes(body)
+
+
 def read_offers(source: str, http: httpx.Client) -> list[Offer]:
     """Offers from a catalog (.parquet) or a torrent feed (anything else), given as a URL or a local path."""
     if source.split("?", 1)[0].endswith(".parquet"):
         return offers_from_catalog(source)
     if _is_url(source):
-        response = http.get(source, follow_redirects=True)
-        if response.status_code != 200:
-            raise OSError(f"torrent feed {source}: HTTP {response.status_code}; check the URL (e.g. {{bucket}}/feeds/torrents.xml)")
-        return offers_from_feed(response.content)
+        return offers_from_feed(fetch_bytes(http, source, "torrent feed (e.g. {bucket}/feeds/torrents.xml)"))
     return offers_from_feed(Path(source).read_bytes())
 
 
@@ -114,10 +136,7 @@ def fetch_torrent(offer: Offer, *, http: httpx.Client | None = None, store: Obje
     if offer.torrent_key is not None and store is not None:
         data = store.get_bytes(offer.torrent_key)
     elif offer.torrent_url and _is_url(offer.torrent_url):
-        response = (http or httpx).get(offer.torrent_url, follow_redirects=True)
-        if response.status_code != 200:
-            raise OSError(f"{offer.label}: .torrent {offer.torrent_url} answered HTTP {response.status_code}")
-        data = response.content
+        data = fetch_bytes(http, offer.torrent_url, f"{offer.label}: .torrent")
     elif offer.torrent_url:
         data = Path(offer.torrent_url).read_bytes()
     else:
