@@ -115,3 +115,16 @@ def test_the_catalog_row_of_a_two_file_version_has_both_assets(stack, boundary, 
     assert row["assets"]["tiles"] == boundary.item["assets"]["tiles"]
     assert row["assets"]["data"]["file:checksum"] == "1220" + boundary.files[0].sha256
     assert items[f"{PREBUILT.id}_2025-08-10"]["assets"]["data"]["type"] == "application/vnd.pmtiles"
+
+
+def test_both_torrents_of_a_two_file_version_download_from_web_seeds_only(stack, boundary, tmp_path):
+    from dfc_assets.torrent.download import download_from_web_seeds
+    from dfc_assets.torrent.metainfo import read_torrent
+
+    for torrent in (boundary.torrent, boundary.torrent_v1):
+        assert torrent is not None
+        info = read_torrent(torrent.data)
+        assert sorted(f.file_name for f in info.data_files) == sorted(f.name for f in boundary.files)
+        folder = download_from_web_seeds(torrent.data, tmp_path / torrent.flavour, timeout=120)
+        for f in boundary.files:
+            assert sha256((folder / f.name).read_bytes()) == f.sha256, (torrent.flavour, f.name)
