@@ -7,7 +7,8 @@ sha256 was computed from its bytes, and is written by rename, so a present entry
 bytes. A step gets a hard link named as the release file in its own work folder (Zenodo and torrents use the name).
 
 ``DFC_CACHE_DIR`` sets the folder (default ``{tmp}/dfc-cache``); it should be on the same filesystem as the scratch
-folders, or links become copies. ``evict`` removes a version's files once it is fully published.
+folders, or links become copies. ``evict`` removes a version's files once it is fully published; entries of runs
+that never finished are swept when a new entry is admitted, once untouched for ``DFC_CACHE_MAX_AGE_HOURS`` (48).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from dfc_assets.storage.digests import digest_file
 from dfc_assets.transform.manifest import ManifestFile
 
 CACHE_ENV = "DFC_CACHE_DIR"
+MAX_AGE_ENV = "DFC_CACHE_MAX_AGE_HOURS"
+DEFAULT_MAX_AGE_HOURS = 48.0
 
 
 class CacheMismatch(RuntimeError):
@@ -65,8 +69,26 @@ def admit(path: Path, sha256: str, root: Path | None = None) -> Path:
     """Put a file whose sha256 the caller has just computed from its bytes into the cache (a hard link)."""
     target = entry_path(sha256, root)
     if cached(sha256, path.stat().st_size, root) is None:
+        sweep(root)
         _link_or_copy(path, target)
     return target
+
+
+def sweep(root: Path | None = None, *, max_age_hours: float | None = None, now: float | None = None) -> int:
+    """Remove entries whose inode changed last (written or linked) over ``max_age_hours`` ago; returns bytes freed."""
+    root = root or cache_dir()
+    hours = max_age_hours if max_age_hours is not None else float(os.environ.get(MAX_AGE_ENV) or DEFAULT_MAX_AGE_HOURS)
+    limit = (now if now is not None else time.time()) - hours * 3600
+    freed = 0
+    for entry in root.glob("??/*"):
+        try:
+            stat = entry.stat()
+            if stat.st_ctime < limit:
+                entry.unlink()
+                freed += stat.st_size
+        except FileNotFoundError:
+            continue
+    return freed
 
 
 def local_file(f: ManifestFile, workdir: Path, fetch, *, root: Path | None = None) -> tuple[Path, bool]:

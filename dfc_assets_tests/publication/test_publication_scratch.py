@@ -62,3 +62,18 @@ def test_evict_frees_the_entries(tmp_path):
     admit(made, f.sha256, root)
     assert evict([f.sha256], root) == 5 and cached(f.sha256, f.size, root) is None
     assert evict([f.sha256], root) == 0
+
+
+def test_entries_left_by_runs_that_never_finished_are_swept(tmp_path):
+    import time
+
+    from dfc_assets.publication.scratch import sweep
+
+    root = tmp_path / "cache"
+    made = tmp_path / "old"
+    made.write_bytes(b"left behind")
+    f = manifest_file("old", b"left behind")
+    admit(made, f.sha256, root)
+    assert sweep(root, max_age_hours=1) == 0  # just admitted
+    assert sweep(root, max_age_hours=1, now=time.time() + 2 * 3600) == len(b"left behind")
+    assert cached(f.sha256, f.size, root) is None
