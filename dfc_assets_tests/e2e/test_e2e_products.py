@@ -128,3 +128,14 @@ def test_both_torrents_of_a_two_file_version_download_from_web_seeds_only(stack,
         folder = download_from_web_seeds(torrent.data, tmp_path / torrent.flavour, timeout=120)
         for f in boundary.files:
             assert sha256((folder / f.name).read_bytes()) == f.sha256, (torrent.flavour, f.name)
+
+
+def test_the_collection_of_a_prebuilt_dataset_links_its_latest_pmtiles(stack, prebuilt):
+    import json as json_module
+
+    assert stack.build_catalog().success
+    collections = [p for p in (stack.store_root / "catalog" / "stac").rglob("collection.json") if PREBUILT.id in str(p)]
+    (collection,) = [json_module.loads(p.read_text()) for p in collections]
+    latest = collection["assets"]["latest"]
+    assert latest["href"].endswith(f"processed/{PREBUILT.id}.pmtiles") and latest["type"] == "application/vnd.pmtiles"
+    assert (stack.store_root / f"processed/{PREBUILT.id}.pmtiles").read_bytes() == prebuilt[0]
