@@ -23,6 +23,7 @@ class DatasetFacts:
     concept_doi: str | None
     latest_url: str | None
     """processed/ URL: a collection-level asset that moves with each release, never an alternate of a version."""
+    latest_media_type: str = c.PARQUET_MEDIA_TYPE
 
 
 def _interval(items: Sequence[dict]) -> list[str | None]:
@@ -83,7 +84,7 @@ def build_collection(dataset: DatasetFacts, items: Sequence[dict]) -> dict:
         collection["links"].append({"rel": "license", "href": dataset.license_url, "title": dataset.license})
     if dataset.latest_url:
         collection["assets"]["latest"] = {
-            "href": dataset.latest_url, "type": c.PARQUET_MEDIA_TYPE, "roles": ["data", "latest-version"],
+            "href": dataset.latest_url, "type": dataset.latest_media_type, "roles": ["data", "latest-version"],
             "title": f"{dataset.title_en} (latest version; this URL moves with each release)",
         }
     return collection

@@ -16,6 +16,35 @@ MAX_MIRRORS = 5
 
 
 @dataclass(frozen=True)
+class ExtraFile:
+    """A file of the version beside the main one (the PMTiles of a boundary file, a data dictionary): its own asset."""
+
+    asset_key: str          # "tiles", "documentation"; a field of the catalog's pinned asset struct
+    file_name: str
+    media_type: str
+    roles: tuple[str, ...]
+    size: int
+    sha256: str
+    data_url: str           # Zenodo
+    release_url: str        # releases/ (immutable)
+    mirror_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TorrentV1:
+    """The v1-only torrent of the same files (Transmission 3, aria2), beside the hybrid one."""
+
+    url: str
+    size: int
+    sha256: str
+    infohash_v1: str
+    magnet: str | None = None
+
+
+EXTRA_ASSET_KEYS = ("tiles", "documentation")
+
+
+@dataclass(frozen=True)
 class VersionFacts:
     """Everything known about one published dataset version; plain values only."""
 
@@ -55,6 +84,8 @@ class VersionFacts:
     published: datetime
     source_url: str
     citation: str | None = None
+    extra_files: tuple[ExtraFile, ...] = ()
+    torrent_v1: TorrentV1 | None = None
 
 
 def _label(facts: VersionFacts) -> str:
@@ -151,7 +182,7 @@ def _assets(facts: VersionFacts) -> dict:
     }
     if facts.infohash_v2:
         torrent["dfc:infohash_v2"] = facts.infohash_v2
-    return {
+    assets = {
         "data": {
             "href": facts.data_url, "type": facts.media_type, "title": facts.file_name, "roles": ["data"],
             "file:size": int(facts.size), "file:checksum": c.sha256_multihash(facts.sha256),
@@ -160,6 +191,28 @@ def _assets(facts: VersionFacts) -> dict:
         "torrent": torrent,
         "manifest": {"href": facts.manifest_url, "type": c.JSON_MEDIA_TYPE, "title": "Build manifest", "roles": ["metadata"]},
     }
+    if facts.torrent_v1 is not None:
+        v1 = facts.torrent_v1
+        assets["torrent-v1"] = {
+            "href": v1.url, "type": c.TORRENT_MEDIA_TYPE, "title": f"{facts.file_name}.v1.torrent (BitTorrent v1 only)",
+            "roles": ["metadata", "torrent"], "file:size": int(v1.size), "file:checksum": c.sha256_multihash(v1.sha256),
+            "dfc:infohash_v1": v1.infohash_v1,
+        }
+    for extra in facts.extra_files:
+        if extra.asset_key not in EXTRA_ASSET_KEYS or extra.asset_key in assets:
+            raise ValueError(f"{_label(facts)}: file {extra.file_name} has asset key {extra.asset_key!r}; "
+                             f"a version holds at most one file per key of {EXTRA_ASSET_KEYS} (the catalog's pinned schema)")
+        if len(extra.mirror_urls) > MAX_MIRRORS:
+            raise ValueError(f"{_label(facts)}: {len(extra.mirror_urls)} mirrors of {extra.file_name}, at most {MAX_MIRRORS}")
+        alternates = {"object-storage": {"href": extra.release_url, "alternate:name": "Data for Canada object storage (immutable release)"}}
+        for index, url in enumerate(extra.mirror_urls, start=1):
+            alternates[f"mirror-{index}"] = {"href": url, "alternate:name": f"Mirror {index}"}
+        assets[extra.asset_key] = {
+            "href": extra.data_url, "type": extra.media_type, "title": extra.file_name, "roles": list(extra.roles),
+            "file:size": int(extra.size), "file:checksum": c.sha256_multihash(extra.sha256),
+            "alternate:name": "Zenodo", "alternate": alternates,
+        }
+    return assets
 
 
 def _links(facts: VersionFacts) -> list[dict]:

@@ -30,7 +30,10 @@ TORRENT_ASSET = pa.struct([
     ("file:size", pa.int64()), ("file:checksum", STRING), ("dfc:infohash_v1", STRING), ("dfc:infohash_v2", STRING),
 ])
 METADATA_ASSET = pa.struct([("href", STRING), ("type", STRING), ("title", STRING), ("roles", STRINGS)])
-ASSETS = pa.struct([("data", DATA_ASSET), ("torrent", TORRENT_ASSET), ("manifest", METADATA_ASSET)])
+ASSETS = pa.struct([
+    ("data", DATA_ASSET), ("torrent", TORRENT_ASSET), ("manifest", METADATA_ASSET),
+    ("torrent-v1", TORRENT_ASSET), ("tiles", DATA_ASSET), ("documentation", DATA_ASSET),  # a version's other files
+])
 LANGUAGE = pa.struct([("code", STRING), ("name", STRING), ("alternate", STRING)])
 PROVIDER = pa.struct([("name", STRING), ("description", STRING), ("roles", STRINGS), ("url", STRING)])
 BBOX = pa.struct([("xmin", pa.float64()), ("ymin", pa.float64()), ("xmax", pa.float64()), ("ymax", pa.float64())])

@@ -75,7 +75,7 @@ def rebuild(args: argparse.Namespace) -> int:
 
         os.environ.setdefault("DFC_SERVICES_FILE", str(Path(args.workdir).resolve() / SERVICES_FILE))
     with PublisherResource().open(print) as publisher:
-        taken = {info.key.split("/")[2] for prefix in ("archive", "releases") for info in publisher.store.list(f"{prefix}/{spec.id}/")}
+        taken = set(publisher.published.known_versions(spec.id))
         version = prepare_rebuild(publisher, spec, args.base_version, taken)
     print(f"rebuild version {version} of {spec.key} (from {args.base_version})", flush=True)
     if args.webserver:

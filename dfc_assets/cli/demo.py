@@ -14,12 +14,10 @@ from dfc_assets.cli.embedded import Embedded, embedded
 from dfc_assets.defs.resources import USER_AGENT, PublisherResource
 from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.torrent import load_torrent
-from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec, load_registry
 from dfc_assets.sources import current_release
-from dfc_assets.storage import CATALOG, VersionKeys
+from dfc_assets.storage import CATALOG
 from dfc_assets.torrent.download import download_from_web_seeds
-from dfc_assets.versions import sort_versions
 
 @dataclass
 class DemoReport:
@@ -51,34 +49,45 @@ def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Calla
 
 def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
     """Download every published version from its web seeds only and compare its sha256."""
-    settings, store, scratch = publisher.settings, publisher.store, publisher.scratch
+    settings = publisher.settings
     rows, failures = [], []
+
+    def local_path(key: str) -> str:
+        return str(Path(settings.local_store_root) / key) if settings.local_store_root else publisher.store.public_url(key)
+
     for spec in specs:
-        versions = sort_versions({info.key.split("/")[2] for info in store.list(f"releases/{spec.id}/")})
-        for version in versions:
-            keys = VersionKeys(spec.id, version)
-            record = published_record(publisher, spec, version)
+        for published in publisher.published.all_versions(spec.id):
+            version, manifest, record = published.version, published.manifest, published.record
             torrent = load_torrent(publisher, spec, version)
-            manifest = publisher.read_json(keys.manifest)
             if record is None or torrent is None or manifest is None:
                 failures.append(f"{spec.key} version {version}: not fully published")
                 continue
-            target = scratch / "downloads" / spec.key / version
+            primary = manifest.primary
+            target = publisher.scratch / "downloads" / spec.key / version
             try:
                 downloaded = download_from_web_seeds(torrent.data, target, timeout=180)
-                digest = hashlib.sha256(downloaded.read_bytes()).hexdigest()
+                # one file: the file itself; several: the torrent's folder holding every file of the version
+                digests = {f.name: hashlib.sha256((downloaded / f.name if downloaded.is_dir() else downloaded).read_bytes()).hexdigest()
+                           for f in (manifest.files if downloaded.is_dir() else (primary,))}
             except Exception as error:
                 failures.append(f"{spec.key} version {version}: torrent download from web seeds failed: {error}")
                 continue
-            if digest != manifest["output"]["sha256"]:
-                failures.append(f"{spec.key} version {version}: torrent download has sha256 {digest}, the artifact {manifest['output']['sha256']}")
-            say(f"downloaded {keys.artifact_name} from its web seeds with libtorrent: sha256 {'matches' if digest == manifest['output']['sha256'] else 'DIFFERS'}")
+            wrong = [f"{f.name} has sha256 {digests[f.name]}, the manifest {f.sha256}" for f in manifest.files if f.name in digests and digests[f.name] != f.sha256]
+            failures += [f"{spec.key} version {version}: torrent download: {problem}" for problem in wrong]
+            say(f"downloaded {', '.join(digests)} from its web seeds with libtorrent: sha256 {'DIFFERS' if wrong else 'matches'}")
+            files = []
+            for f in manifest.files:
+                zenodo_file = published.zenodo_file(f.name)
+                files.append({"name": f.name, "size": f.size, "sha256": f.sha256, "role": f.role, "media_type": f.media_type,
+                              "zenodo_url": zenodo_file.url if zenodo_file else None,
+                              "release_url": publisher.store.public_url(published.release_key(f.name))})
             rows.append({
                 "dataset": spec.id, "version": version, "doi": record.doi, "concept_doi": record.concept_doi,
-                "zenodo_record_url": record.record_url, "sha256": manifest["output"]["sha256"], "size": int(manifest["output"]["size"]),
+                "zenodo_record_url": record.record_url, "sha256": primary.sha256, "size": primary.size, "files": files,
                 "infohash_v1": torrent.info.infohash_v1, "infohash_v2": torrent.info.infohash_v2,
-                "magnet": torrent.magnet, "torrent_path": str(Path(settings.local_store_root or "") / keys.torrent) if settings.local_store_root else torrent.url,
-                "web_seeds": list(torrent.info.web_seeds), "downloaded_sha256_matches": digest == manifest["output"]["sha256"],
+                "magnet": torrent.magnet, "torrent_path": local_path(published.keys.torrent),
+                "torrent_v1_path": local_path(published.torrent_v1.key) if published.torrent_v1 else None,
+                "web_seeds": list(torrent.info.web_seeds), "downloaded_sha256_matches": not wrong,
             })
     return rows, failures
 

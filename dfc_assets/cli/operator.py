@@ -104,6 +104,8 @@ def _status_lines(status: DatasetStatus) -> list[str]:
     mirrors = f"mirrors {healthy}/{len(status.mirrors)} healthy" if status.mirrors else "mirrors not checked"
     lines = [f"{status.dataset}  latest {latest.version} ({latest.state})  DOI {latest.doi or '-'}  {status.versions} version(s)  {mirrors}"]
     lines += [f"    mirror FAILING {m.url}: {m.reason}" for m in status.mirrors if not m.ok]
+    lines += [f"    processed/ STALE {key}: disagrees with processed/{status.dataset_id}.json (rerun stac_item of {latest.version})"
+              for key in status.stale_aliases]
     return lines
 
 

@@ -66,10 +66,11 @@ def dataset_assets(spec: DatasetSpec) -> list[dg.AssetsDefinition]:
             footprint_url = pub.store.public_url(pub.keys(spec, context.partition_key).footprint_png)
         output = artifact.output
         return dg.MaterializeResult(metadata={
-            "dagster/row_count": int(output["rows"]),
-            "dagster/column_schema": _column_schema(output["schema"]),
-            "size_bytes": int(output["size"]),
-            "sha256": output["sha256"],
+            **({"dagster/row_count": output.rows} if output.rows is not None else {}),
+            **({"dagster/column_schema": _column_schema(output.schema_dicts)} if output.schema else {}),
+            "size_bytes": artifact.manifest.total_size,
+            "sha256": artifact.manifest.primary.sha256,
+            "files": dg.MetadataValue.json([{"name": f.name, "size": f.size, "sha256": f.sha256, "role": f.role} for f in artifact.files]),
             "release_url": dg.MetadataValue.url(release_url),
             "manifest_url": dg.MetadataValue.url(manifest_url),
             "footprint": dg.MetadataValue.md(f"![Footprint of {spec.key} {context.partition_key}]({footprint_url})"),

@@ -15,7 +15,7 @@ from dfc_assets.publication.context import PublicationError, Publisher
 from dfc_assets.publication.writer_lock import writer_lock
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, STAC_JSON_PREFIX, processed_artifact
-from dfc_assets.storage.keys import STAC_ITEM_SUFFIX
+from dfc_assets.storage.media_types import PARQUET, media_type_for
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ CATALOG_LOCK = "catalog/.writer-lock"
 
 
 def item_keys(publisher: Publisher, spec: DatasetSpec) -> list[str]:
-    return [info.key for info in publisher.store.list(f"releases/{spec.id}/") if info.key.endswith(STAC_ITEM_SUFFIX)]
+    return publisher.published.item_keys(spec.id)
 
 
 def published_items(publisher: Publisher, spec: DatasetSpec) -> list[dict]:
@@ -107,10 +107,12 @@ def _build(publisher: Publisher, specs: Sequence[DatasetSpec]) -> _Build:
 
 def _dataset_facts(publisher: Publisher, spec: DatasetSpec, items: list[dict]) -> DatasetFacts:
     concept = next((i["properties"].get("dfc:concept_doi") for i in items if i["properties"].get("dfc:concept_doi")), None)
+    pointer = publisher.published.latest(spec.id)  # the main file's alias: .parquet, or .pmtiles for a prebuilt one
     return DatasetFacts(
         dataset_id=spec.id, title_en=spec.title.en, title_fr=spec.title.fr,
         description_en=spec.description.en, description_fr=spec.description.fr,
         license=spec.license, license_url=spec.license_url, keywords=spec.keywords,
         producer=spec.producer, producer_url=spec.producer_url, concept_doi=concept,
-        latest_url=publisher.store.public_url(processed_artifact(spec.id)),
+        latest_url=publisher.store.public_url(pointer.files[0].processed_key if pointer else processed_artifact(spec.id)),
+        latest_media_type=media_type_for(pointer.files[0].processed_key) if pointer else PARQUET,
     )

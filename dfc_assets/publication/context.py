@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.settings import Settings
 from dfc_assets.storage import ObjectStore, VersionKeys
@@ -30,6 +31,11 @@ class Publisher:
 
     def keys(self, spec: DatasetSpec, version: str) -> VersionKeys:
         return VersionKeys(spec.id, version)
+
+    @property
+    def published(self) -> Published:
+        """The read side: what the store holds for a dataset version (manifest, record, torrents, item, latest)."""
+        return Published(self.store)
 
     def read_json(self, key: str) -> dict | None:
         try:

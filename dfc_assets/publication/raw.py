@@ -8,7 +8,6 @@ error page instead of the zip) is kept for diagnosis on local disk, in ``DFC_FAI
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -16,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
-from dfc_assets.storage.store import ObjectStore, file_sha256
-from dfc_assets.versions import sort_versions
+from dfc_assets.publication.scratch import CacheMismatch, admit, local_copy
+from dfc_assets.storage.store import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,6 @@ class RawArchive:
         return sum(f["size"] for f in self.files)
 
 
-RAW_INDEX_SUFFIX = ".raw.json"
 FAILED_DOWNLOADS_ENV = "DFC_FAILED_DOWNLOADS_DIR"
 
 
@@ -49,12 +48,11 @@ def keep_for_diagnosis(spec: DatasetSpec, version: str, path: Path) -> Path:
 
 
 def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
-    keys = publisher.keys(spec, version)
-    return keys.archive(f"{keys.stem}{RAW_INDEX_SUFFIX}")
+    return publisher.keys(spec, version).raw_index
 
 
 def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive | None:
-    index = publisher.read_json(index_key(publisher, spec, version))
+    index = publisher.published.raw_index(spec.id, version)
     return RawArchive(files=tuple(index["files"]), reused=True) if index else None
 
 
@@ -76,6 +74,7 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArc
     for item in downloaded:
         key = keys.archive(item.file_name)
         publisher.store.put_file(key, item.path, if_absent=True)
+        admit(item.path, item.sha256)  # the parquet step on this host reads it from here, not from the store
         files.append({**item.facts(), "key": key})
         publisher.log(f"{label(spec, version)}: archived {item.file_name} ({item.size} bytes, sha256 {item.sha256}) at {key}")
     index = {"dataset_id": spec.id, "version": version, "files": files}
@@ -90,9 +89,11 @@ def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest
         raise PublicationError(f"{label(spec, version)}: nothing archived under {publisher.keys(spec, version).archive_prefix}; materialize raw first")
     local = []
     for facts in archive.files:
-        path = publisher.store.download(facts["key"], dest / facts["file_name"])
-        if file_sha256(path) != facts["sha256"]:
-            raise PublicationError(f"{label(spec, version)}: archived file {facts['key']} does not match its recorded sha256 {facts['sha256']}")
+        try:
+            path, _ = local_copy(facts["file_name"], int(facts["size"]), facts["sha256"], dest,
+                                 lambda incoming, key=facts["key"]: publisher.store.download(key, incoming))
+        except CacheMismatch as error:
+            raise PublicationError(f"{label(spec, version)}: archived file {facts['key']} does not match its recorded size and sha256: {error}") from None
         local.append((facts, path))
     return local
 
@@ -100,9 +101,9 @@ def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest
 
 def latest_source_sha256(store: ObjectStore, spec: DatasetSpec) -> str | None:
     """sha256 of the main upstream file of the newest archived version (what change detection compares against)."""
-    indexes = {info.key.split("/")[2]: info.key for info in store.list(f"archive/{spec.id}/") if info.key.endswith(RAW_INDEX_SUFFIX)}
-    if not indexes:
-        return None
-    newest = sort_versions(indexes)[-1]
-    files = json.loads(store.get_bytes(indexes[newest]))["files"]
-    return files[0]["sha256"] if files else None
+    published = Published(store)
+    for version in reversed(published.archived_versions(spec.id)):
+        index = published.raw_index(spec.id, version)
+        if index is not None:
+            return index["files"][0]["sha256"] if index["files"] else None
+    return None

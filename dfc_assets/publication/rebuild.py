@@ -108,7 +108,7 @@ def verify_rebuild(
     from dfc_assets.transform.manifest import library_versions
 
     keys = publisher.keys(spec, version)
-    manifest = publisher.read_json(keys.manifest)
+    manifest = publisher.published.manifest(spec.id, version)
     if manifest is None:
         raise PublicationError(f"{label(spec, version)}: no manifest at {keys.manifest}; nothing published to verify")
     work = publisher.work_dir(spec, version, "rebuild-verify")
@@ -116,7 +116,7 @@ def verify_rebuild(
     out_path = work / "out" / keys.artifact_name
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.unlink(missing_ok=True)
-    recorded = manifest.get("libraries") or {}
+    recorded = dict(manifest.libraries)
     if recorded_environment:
         from dfc_assets.publication.rebuild_environment import RecordedEnvironmentError, make_recorded_environment
 
@@ -129,7 +129,8 @@ def verify_rebuild(
                 raise PublicationError(f"{label(spec, version)}: {error}") from None
         rebuilt_sha256, used = answer["sha256"], answer["libraries"]
     else:
-        rebuilt_sha256, used = transform(spec, version, files, out_path, publisher.log).sha256, library_versions()
+        result = transform(spec, version, files, out_path, publisher.log)
+        rebuilt_sha256, used, out_path = result.sha256, library_versions(), result.path
     published, rebuilt = None, None
     torrent = load_torrent(publisher, spec, version)
     if torrent is not None:
@@ -140,11 +141,11 @@ def verify_rebuild(
         )
         built = build_torrent(out_path, name=torrent.info.name, options=options, md5=False, sha256=False)
         rebuilt = (built.infohash_v1, built.infohash_v2)
-    recorded_lock, running_lock = (manifest.get("lock") or {}).get("sha256"), (lock_facts() or {}).get("sha256")
-    recorded_code = (manifest.get("configuration") or {}).get("transform_code_version")
+    recorded_lock, running_lock = (manifest.lock or {}).get("sha256"), (lock_facts() or {}).get("sha256")
+    recorded_code = (manifest.configuration or {}).get("transform_code_version")
     check = RebuildCheck(
         dataset=spec.key, version=version, environment="recorded" if recorded_environment else "running",
-        published_sha256=manifest["output"]["sha256"], rebuilt_sha256=rebuilt_sha256,
+        published_sha256=manifest.primary.sha256, rebuilt_sha256=rebuilt_sha256,
         published_infohashes=published, rebuilt_infohashes=rebuilt,
         library_differences=_library_differences(recorded, used),
         lock_difference=(recorded_lock, running_lock) if recorded_lock != running_lock else None,

@@ -13,20 +13,13 @@ from __future__ import annotations
 from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.verify import Fixity
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX
 from dfc_assets.transform.schema_drift import schema_drift
-from dfc_assets.versions import sort_versions, version_sort_key
+from dfc_assets.versions import version_sort_key
 
 
 def published_versions(publisher: Publisher, spec: DatasetSpec) -> list[str]:
     """Versions with a Zenodo record under releases/, in release order."""
-    prefix = f"releases/{spec.id}/"
-    versions = {
-        info.key[len(prefix):].split("/", 1)[0]
-        for info in publisher.store.list(prefix)
-        if info.key.endswith(ZENODO_RECORD_SUFFIX)
-    }
-    return sort_versions(versions)
+    return publisher.published.versions_on_zenodo(spec.id)
 
 
 def previous_published_version(publisher: Publisher, spec: DatasetSpec, version: str) -> str | None:
@@ -35,17 +28,17 @@ def previous_published_version(publisher: Publisher, spec: DatasetSpec, version:
 
 
 def check_schema_drift(publisher: Publisher, spec: DatasetSpec, version: str) -> Fixity:
-    manifest = publisher.read_json(publisher.keys(spec, version).manifest)
+    manifest = publisher.published.manifest(spec.id, version)
     if manifest is None:
         return Fixity(False, f"{label(spec, version)}: no manifest under releases/; materialize parquet first", {})
-    current = manifest["output"]["schema"]
+    current = manifest.output.schema_dicts
     previous_version = previous_published_version(publisher, spec, version)
     if previous_version is None:
         return Fixity(True, f"{label(spec, version)}: no earlier published version to compare with; {len(current)} columns", {"columns": len(current)})
-    previous_manifest = publisher.read_json(publisher.keys(spec, previous_version).manifest)
+    previous_manifest = publisher.published.manifest(spec.id, previous_version)
     if previous_manifest is None:
         return Fixity(False, f"{label(spec, version)}: the previous published version {previous_version} has no manifest under releases/", {"previous_version": previous_version})
-    drift = schema_drift(previous_manifest["output"]["schema"], current)
+    drift = schema_drift(previous_manifest.output.schema_dicts, current)
     diff = drift.describe()
     details = {"previous_version": previous_version, "diff": diff}
     if not drift.breaking:

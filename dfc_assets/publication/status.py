@@ -13,11 +13,9 @@ from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.latest import current_latest
 from dfc_assets.publication.torrent import load_torrent, mirror_web_seed
 from dfc_assets.publication.verify import Fixity, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
-from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import VersionKeys
 from dfc_assets.torrent.webseeds import WebSeedReport, verify_web_seeds
-from dfc_assets.versions import InvalidVersionKey, sort_versions
 
 Progress = Callable[[str], None]
 """Called once before each verification step with what is about to be checked."""
@@ -66,10 +64,12 @@ class DatasetStatus:
     versions: int
     latest: VersionStatus | None
     mirrors: tuple[MirrorHealth, ...] = ()
+    stale_aliases: tuple[str, ...] = ()  # processed/ files that disagree with processed/{id}.json (an interrupted move)
 
     @property
     def healthy(self) -> bool:
-        return self.latest is not None and self.latest.fully_published and all(m.ok for m in self.mirrors)
+        return (self.latest is not None and self.latest.fully_published and all(m.ok for m in self.mirrors)
+                and not self.stale_aliases)
 
 
 @dataclass(frozen=True)
@@ -85,30 +85,20 @@ class VersionVerification:
 
 def published_versions(publisher: Publisher, spec: DatasetSpec) -> list[str]:
     """Every version with anything under releases/{id}/, in release order."""
-    prefix = f"releases/{spec.id}/"
-    found = set()
-    for info in publisher.store.list(prefix):
-        version = info.key[len(prefix):].split("/", 1)[0]
-        try:
-            VersionKeys(spec.id, version)
-        except InvalidVersionKey:
-            continue
-        found.add(version)
-    return sort_versions(found)
+    return publisher.published.versions(spec.id)
 
 
 def version_status(publisher: Publisher, spec: DatasetSpec, version: str, *, latest: str | None = None) -> VersionStatus:
-    keys = VersionKeys(spec.id, version)
-    manifest = publisher.read_json(keys.manifest) or {}
-    output = manifest.get("output", {})
-    record = published_record(publisher, spec, version)
+    published = publisher.published.version(spec.id, version)
+    manifest = published.manifest
+    record = published.record
     torrent = load_torrent(publisher, spec, version)
     return VersionStatus(
         dataset=spec.key, dataset_id=spec.id, version=version,
         doi=record.doi if record else None, concept_doi=record.concept_doi if record else None,
         zenodo_record_url=record.record_url if record else None,
-        sha256=output.get("sha256") if publisher.store.head(keys.artifact) is not None else None,
-        size=int(output["size"]) if "size" in output else None, rows=int(output["rows"]) if "rows" in output else None,
+        sha256=manifest.primary.sha256 if manifest is not None and published.has_files else None,
+        size=manifest.primary.size if manifest else None, rows=manifest.output.rows if manifest else None,
         torrent_url=torrent.url if torrent else None, infohash_v1=torrent.info.infohash_v1 if torrent else None,
         web_seeds=tuple(torrent.info.web_seeds) if torrent else (), is_latest=version == latest,
     )
@@ -141,7 +131,7 @@ def dataset_status(publisher: Publisher, spec: DatasetSpec, *, check_mirrors: bo
         return DatasetStatus(spec.key, spec.id, 0, None)
     status = version_status(publisher, spec, latest, latest=latest)
     mirrors = mirror_health(publisher, spec, latest) if check_mirrors else ()
-    return DatasetStatus(spec.key, spec.id, len(versions), status, mirrors)
+    return DatasetStatus(spec.key, spec.id, len(versions), status, mirrors, tuple(publisher.published.stale_aliases(spec.id)))
 
 
 def verify_version(publisher: Publisher, spec: DatasetSpec, version: str, *, progress: Progress = lambda step: None) -> VersionVerification:

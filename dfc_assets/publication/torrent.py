@@ -25,6 +25,7 @@ from pathlib import Path
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.progress import hashing_progress
+from dfc_assets.publication.scratch import CacheMismatch, local_copy
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import LocalFolderStore, VersionKeys
@@ -60,15 +61,13 @@ class VersionFile:
 
 
 def version_files(publisher: Publisher, spec: DatasetSpec, version: str) -> tuple[VersionFile, ...]:
-    """The version's files in name order: the manifest's `files` list, or its one artifact (older manifests)."""
+    """The version's files in name order, from its manifest (older manifests list their one artifact)."""
     keys = publisher.keys(spec, version)
-    manifest = publisher.read_json(keys.manifest) or {}
-    listed = manifest.get("files")
-    if listed:
-        files = [VersionFile(f["name"], keys.release_prefix + f["name"], f.get("size"), f.get("sha256")) for f in listed]
-        return tuple(sorted(files, key=lambda f: f.name))
-    output = manifest.get("output", {})
-    return (VersionFile(keys.artifact_name, keys.artifact, output.get("size"), output.get("sha256")),)
+    manifest = publisher.published.manifest(spec.id, version)
+    if manifest is None:
+        return (VersionFile(keys.artifact_name, keys.artifact, None, None),)
+    files = [VersionFile(f.name, keys.release_file(f.name), f.size, f.sha256) for f in manifest.files]
+    return tuple(sorted(files, key=lambda f: f.name))
 
 
 def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: str) -> TorrentOptions:
@@ -137,22 +136,14 @@ def _published(publisher: Publisher, key: str, data: bytes, *, reused: bool, rep
     return PublishedTorrent(key, url, data, info, magnet, reused, reports, v1)
 
 
-def _get(publisher: Publisher, key: str) -> bytes | None:
-    try:
-        return publisher.store.get_bytes(key)
-    except KeyError:
-        return None
-
-
 def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent | None:
     """The version's main torrent (its `.v1` the v1 torrent, once published), or None before the torrent step."""
-    keys = publisher.keys(spec, version)
-    data = _get(publisher, keys.torrent)
-    if data is None:
+    main = publisher.published.torrent(spec.id, version)
+    if main is None:
         return None
-    v1_data = _get(publisher, keys.torrent_v1)
-    v1 = _published(publisher, keys.torrent_v1, v1_data, reused=True) if v1_data is not None else None
-    return _published(publisher, keys.torrent, data, reused=True, v1=v1)
+    v1_file = publisher.published.torrent(spec.id, version, v1=True)
+    v1 = _published(publisher, v1_file.key, v1_file.data, reused=True) if v1_file is not None else None
+    return _published(publisher, main.key, main.data, reused=True, v1=v1)
 
 
 def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
@@ -217,12 +208,22 @@ def _local_copies(publisher: Publisher, spec: DatasetSpec, version: str, files: 
     store = publisher.store
     if isinstance(store, LocalFolderStore):
         paths = [store.root / f.key for f in files]
-    else:
+    else:  # from the host's cache (the parquet step left them there), else downloaded once into it
         workdir = publisher.work_dir(spec, version, "torrent")
-        paths = [store.download(f.key, workdir / f.name) for f in files]
+        paths = [_cached_copy(publisher, spec, version, f, workdir) for f in files]
     for f, path in zip(files, paths):
         if not path.is_file():
             raise PublicationError(f"{label(spec, version)}: {f.key} is not in the store; materialize parquet first")
         if f.size is not None and path.stat().st_size != f.size:
             raise PublicationError(f"{label(spec, version)}: {f.key} has {path.stat().st_size} bytes, the manifest says {f.size}")
     return paths
+
+
+def _cached_copy(publisher: Publisher, spec: DatasetSpec, version: str, f: VersionFile, workdir: Path) -> Path:
+    if f.size is None or f.sha256 is None:
+        return publisher.store.download(f.key, workdir / f.name)
+    try:
+        path, _ = local_copy(f.name, f.size, f.sha256, workdir, lambda incoming: publisher.store.download(f.key, incoming))
+    except CacheMismatch as error:
+        raise PublicationError(f"{label(spec, version)}: {f.key}: {error}") from None
+    return path

@@ -9,9 +9,8 @@ import httpx
 
 from dfc_assets.publication.artifact import load_artifact
 from dfc_assets.publication.context import Publisher, label
-from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage.store import file_sha256
+from dfc_assets.storage.digests import digest_file
 from dfc_assets.torrent.webseeds import audit_web_seeds
 
 
@@ -34,44 +33,64 @@ def stream_sha256(client: httpx.Client, url: str) -> tuple[str, int]:
 
 
 def artifact_matches_manifest(publisher: Publisher, spec: DatasetSpec, version: str) -> Fixity:
+    """Every file the manifest lists is under releases/ with its size and sha256 (and the main file has rows)."""
     artifact = load_artifact(publisher, spec, version)
     if artifact is None:
-        return Fixity(False, f"{label(spec, version)}: no artifact or manifest under releases/", {})
-    local = publisher.store.download(artifact.key, publisher.work_dir(spec, version, "check") / "artifact.parquet")
-    actual = file_sha256(local)
-    expected = artifact.output["sha256"]
-    rows = int(artifact.output.get("rows", 0))
-    passed = actual == expected and rows > 0
-    return Fixity(passed, f"sha256 {actual} {'matches' if actual == expected else 'differs from'} the manifest; {rows} rows",
-                  {"expected_sha256": expected, "actual_sha256": actual, "rows": rows})
+        return Fixity(False, f"{label(spec, version)}: no manifest, or a file it lists is missing, under releases/", {})
+    workdir = publisher.work_dir(spec, version, "check")
+    details: dict = {}
+    problems = []
+    for f in artifact.files:
+        local = publisher.store.download(artifact.file_key(f.name), workdir / f.name)
+        actual = digest_file(local)
+        local.unlink()
+        details[f.name] = {"expected_sha256": f.sha256, "actual_sha256": actual.sha256, "size": actual.size}
+        if (actual.sha256, actual.size) != (f.sha256, f.size):
+            problems.append(f"{f.name}: {actual.size} bytes, sha256 {actual.sha256}; the manifest says {f.size} bytes, sha256 {f.sha256}")
+        elif f.md5 is not None and actual.md5 != f.md5:
+            problems.append(f"{f.name}: md5 {actual.md5}; the manifest says {f.md5}")
+    rows = artifact.output.rows
+    tabular = artifact.manifest.primary.extension == "parquet"
+    if tabular and not rows:
+        problems.append(f"{artifact.manifest.primary.name}: no rows")
+    details["rows"] = rows
+    summary = f"{len(artifact.files)} files match the manifest" + (f"; {rows} rows" if rows is not None else "")
+    return Fixity(not problems, "; ".join(problems) if problems else summary, details)
 
 
 def zenodo_file_matches_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Fixity:
-    record = published_record(publisher, spec, version)
-    artifact = load_artifact(publisher, spec, version)
-    if record is None or artifact is None:
+    """Every file of the version is in the Zenodo record, and Zenodo serves it with the manifest's sha256."""
+    published = publisher.published.version(spec.id, version)
+    if published.record is None or not published.has_files:
         return Fixity(False, f"{label(spec, version)}: not published on Zenodo yet", {})
-    keys = publisher.keys(spec, version)
-    zenodo_file = next((f for f in record.files if f.key == keys.artifact_name), None)
-    if zenodo_file is None:
-        return Fixity(False, f"Zenodo record {record.record_id} lacks {keys.artifact_name}", {})
-    try:
-        actual, size = stream_sha256(publisher.http, zenodo_file.url)
-    except httpx.HTTPError as error:
-        return Fixity(False, f"could not read {zenodo_file.url}: {error}", {"url": zenodo_file.url})
-    expected = artifact.output["sha256"]
-    return Fixity(actual == expected, f"Zenodo serves {size} bytes with sha256 {actual}; the artifact has {expected}",
-                  {"url": zenodo_file.url, "zenodo_md5": zenodo_file.md5, "actual_sha256": actual, "expected_sha256": expected})
+    record = published.record
+    details: dict = {}
+    problems = []
+    for f in published.files:
+        zenodo_file = published.zenodo_file(f.name)
+        if zenodo_file is None:
+            problems.append(f"Zenodo record {record.record_id} lacks {f.name}")
+            continue
+        try:
+            actual, size = stream_sha256(publisher.http, zenodo_file.url)
+        except httpx.HTTPError as error:
+            problems.append(f"could not read {zenodo_file.url}: {error}")
+            continue
+        details[f.name] = {"url": zenodo_file.url, "zenodo_md5": zenodo_file.md5, "actual_sha256": actual, "expected_sha256": f.sha256}
+        if actual != f.sha256:
+            problems.append(f"Zenodo serves {size} bytes of {f.name} with sha256 {actual}; the manifest has {f.sha256}")
+        elif f.md5 is not None and zenodo_file.md5 != f.md5:
+            problems.append(f"Zenodo holds md5 {zenodo_file.md5} for {f.name}; the manifest has {f.md5}")
+    summary = f"Zenodo serves all {len(published.files)} files with the manifest's sha256"
+    return Fixity(not problems, "; ".join(problems) if problems else summary, details)
 
 
 def web_seeds_serve_the_torrent(publisher: Publisher, spec: DatasetSpec, version: str, *, full: bool = False) -> Fixity:
     """Every web seed the published .torrent lists serves its bytes (sampled pieces, or all with ``full``)."""
-    keys = publisher.keys(spec, version)
-    try:
-        data = publisher.store.get_bytes(keys.torrent)
-    except KeyError:
-        return Fixity(False, f"{label(spec, version)}: no torrent under {keys.release_prefix}", {})
-    reports = audit_web_seeds(data, full=full)
+    torrent = publisher.published.torrent(spec.id, version)
+    if torrent is None:
+        return Fixity(False, f"{label(spec, version)}: no torrent under {publisher.keys(spec, version).release_prefix}", {})
+    reports = audit_web_seeds(torrent.data, full=full)
     failing = [r for r in reports if not r.ok]
     details = {r.url: ("ok" if r.ok else r.reason) + f" (pieces checked {list(r.pieces_checked)}, failed {list(r.pieces_failed)})" for r in reports}
     summary = f"{len(reports) - len(failing)} of {len(reports)} web seeds serve the torrent's pieces"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from dfc_assets.publication.artifact import load_artifact
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.scratch import local_release_file
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG
-from dfc_assets.storage.keys import ZENODO_RECORD_SUFFIX, processed_artifact
+from dfc_assets.storage.keys import processed_file
+from dfc_assets.transform.manifest import Manifest
 from dfc_assets.zenodo import PublishedRecord, publish_version
-from dfc_assets.zenodo.publish import check_record_limits
 from dfc_assets.zenodo.deposit_metadata import RecordLink, VersionDescription, statcan_table_doi, statcan_table_number
 from dfc_assets.zenodo.deposit_metadata import deposit_metadata as build_deposit_metadata
 from dfc_assets.zenodo.journal import parse_journal
+from dfc_assets.zenodo.publish import DepositFile, check_record_limits
 from dfc_assets.zenodo.vocabulary import LicenseError
 
 
@@ -36,26 +35,20 @@ class StoreJournal:
 
 
 def published_record(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord | None:
-    record = publisher.read_json(publisher.keys(spec, version).zenodo_record)
-    return PublishedRecord.from_dict(record) if record else None
+    return publisher.published.record(spec.id, version)
 
 
 def known_concept_recid(publisher: Publisher, spec: DatasetSpec) -> str | None:
     """The dataset's concept record id, from any version already published."""
-    for info in publisher.store.list(f"releases/{spec.id}/"):
-        if info.key.endswith(ZENODO_RECORD_SUFFIX):
-            return str(json.loads(publisher.store.get_bytes(info.key))["concept_recid"])
-    return None
+    return publisher.published.concept_recid(spec.id)
 
 
-def version_description(spec: DatasetSpec, version: str, artifact_manifest: dict, *, links: tuple[RecordLink, ...] = (),
-                        community: str | None = None, files: tuple[tuple[str, str], ...] = ()) -> VersionDescription:
+def version_description(spec: DatasetSpec, version: str, manifest: Manifest, *, links: tuple[RecordLink, ...] = (),
+                        community: str | None = None) -> VersionDescription:
     """What the Zenodo record says about this version (see ``dfc_assets.zenodo.deposit_metadata``)."""
-    output = artifact_manifest.get("output", {})
+    output = manifest.output
     source = spec.source
     product_id = getattr(source, "product_id", None) if getattr(source, "kind", None) == "statcan_table" else None
-    if not files and output.get("sha256"):
-        files = ((output.get("file_name") or f"{spec.id}_{version}.parquet", output["sha256"]),)
     return VersionDescription(
         dataset_id=spec.id, version=version,
         title_en=spec.title.en, title_fr=spec.title.fr,
@@ -63,33 +56,34 @@ def version_description(spec: DatasetSpec, version: str, artifact_manifest: dict
         producer=spec.producer, producer_url=spec.producer_url,
         license=spec.license, license_url=spec.license_url,
         creators=tuple(spec.creators),
-        keywords_en=tuple(spec.keywords), keywords_fr=tuple(getattr(spec, "keywords_fr", ())),
+        keywords_en=tuple(spec.keywords), keywords_fr=tuple(spec.keywords_fr),
         upstream_doi=statcan_table_doi(product_id) if product_id else None,
         upstream_product=f"Table {statcan_table_number(product_id)}" if product_id else None,
-        source_urls=tuple(s["url"] for s in artifact_manifest.get("sources", []) if s.get("url")),
-        reference_start=output.get("reference_start"), reference_end=output.get("reference_end"),
-        files=files, links=links, community=community,
+        source_urls=tuple(manifest.source_urls),
+        reference_start=getattr(output, "reference_start", None), reference_end=getattr(output, "reference_end", None),
+        files=tuple((f.name, f.sha256) for f in manifest.files), links=links, community=community,
     )
 
 
-def record_links(publisher: Publisher, spec: DatasetSpec, version: str, file_keys: list[str]) -> tuple[RecordLink, ...]:
+def record_links(publisher: Publisher, spec: DatasetSpec, version: str, manifest: Manifest) -> tuple[RecordLink, ...]:
     """The version's other homes, whose URLs are fixed before it is published."""
     keys = publisher.keys(spec, version)
     url = publisher.store.public_url
     return (
-        *(RecordLink(url(key), "isIdenticalTo", "dataset", f"Mirror of {key.rsplit('/', 1)[-1]}") for key in file_keys),
-        RecordLink(url(keys.torrent), "isVariantFormOf", "other", "BitTorrent (.torrent, web seeds on Zenodo and the mirror)"),
-        RecordLink(url(processed_artifact(spec.id)), "isVariantFormOf", "dataset", "Latest version of this dataset"),
+        *(RecordLink(url(keys.release_file(f.name)), "isIdenticalTo", "dataset", f"Mirror of {f.name}") for f in manifest.files),
+        RecordLink(url(keys.torrent), "isVariantFormOf", "other", "BitTorrent (.torrent, hybrid v1+v2, web seeds on Zenodo and the mirror)"),
+        RecordLink(url(keys.torrent_v1), "isVariantFormOf", "other", "BitTorrent v1 (.torrent for clients without v2)"),
+        RecordLink(url(processed_file(spec.id, manifest.primary.extension)), "isVariantFormOf", "dataset", "Latest version of this dataset"),
         RecordLink(url(keys.stac_item), "hasMetadata", "other", "STAC item"),
         RecordLink(url(CATALOG), "isPartOf", "dataset", "Data for Canada catalog (STAC GeoParquet)"),
     )
 
 
-def deposit_metadata(spec: DatasetSpec, version: str, artifact_manifest: dict, *, links: tuple[RecordLink, ...] = (),
+def deposit_metadata(spec: DatasetSpec, version: str, manifest: Manifest, *, links: tuple[RecordLink, ...] = (),
                      community: str | None = None) -> dict:
     """Our own metadata model, never a GET body sent back (a PUT replaces everything on Zenodo)."""
     try:
-        return build_deposit_metadata(version_description(spec, version, artifact_manifest, links=links, community=community))
+        return build_deposit_metadata(version_description(spec, version, manifest, links=links, community=community))
     except LicenseError as error:
         raise PublicationError(f"{label(spec, version)}: {error}") from None
 
@@ -103,18 +97,19 @@ def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> Pub
     artifact = load_artifact(publisher, spec, version)
     if artifact is None:
         raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
+    manifest = artifact.manifest
+    manifest_name = keys.manifest.rsplit("/", 1)[-1]
     # Zenodo's limits, from the sizes the manifest gives, before anything is downloaded or created
-    check_record_limits(label(spec, version), [(keys.artifact_name, int(artifact.output["size"])),
-                                               (keys.manifest.rsplit("/", 1)[-1], 0)])
+    check_record_limits(label(spec, version), [*((f.name, f.size) for f in manifest.files), (manifest_name, 0)])
+    metadata = deposit_metadata(spec, version, manifest, community=publisher.settings.zenodo_community,
+                                links=record_links(publisher, spec, version, manifest))
     workdir = publisher.work_dir(spec, version, "zenodo")
-    metadata = deposit_metadata(spec, version, artifact.manifest, community=publisher.settings.zenodo_community,
-                                links=record_links(publisher, spec, version, [keys.artifact, keys.manifest]))
-    files: list[Path] = [
-        publisher.store.download(keys.artifact, workdir / keys.artifact_name),
-        publisher.store.download(keys.manifest, workdir / keys.manifest.rsplit("/", 1)[-1]),
+    files = [
+        DepositFile(f.name, path, f.size, f.md5) if f.md5 else DepositFile.of(path, f.name)
+        for f in manifest.files
+        for path in [local_release_file(publisher, spec, version, f, workdir)]
     ]
-    if files[0].stat().st_size != artifact.output["size"]:
-        raise PublicationError(f"{label(spec, version)}: {keys.artifact} is {files[0].stat().st_size} bytes, its manifest says {artifact.output['size']}")
+    files.append(DepositFile.of(publisher.store.download(keys.manifest, workdir / manifest_name)))
     record = publish_version(
         publisher.zenodo,
         dataset_id=spec.id,

@@ -5,6 +5,7 @@ from dfc_assets.registry.spec import (
     CensusProfileSource,
     DatasetSpec,
     HttpFileSource,
+    PrebuiltSource,
     SourceSpec,
     StatcanBoundarySource,
     StatcanTableSource,
@@ -22,7 +23,7 @@ from dfc_assets.registry.registered import (
 
 __all__ = [
     "CUBE_LIST_KEY", "REGISTRY_ENV", "URL_SOURCES", "Bilingual", "CensusProfileSource", "Collection", "CubeListSnapshot",
-    "DatasetSpec", "HttpFileSource", "Registry", "ensure_cube_list", "RegistryError", "SourceSpec", "StatcanBoundarySource", "StatcanTableSource",
+    "DatasetSpec", "HttpFileSource", "PrebuiltSource", "Registry", "ensure_cube_list", "RegistryError", "SourceSpec", "StatcanBoundarySource", "StatcanTableSource",
     "StatcanTablesCollection", "UnknownDataset", "VectorOptions", "VintageSource", "current_registry", "default_registry_path",
     "fetch_cube_list", "forget_registered_datasets", "load_registry", "packaged_registry_path", "read_cube_list",
     "refresh_cube_list", "registered_dataset", "registered_datasets", "statcan_table_id", "statcan_table_key",

@@ -119,8 +119,27 @@ class CensusProfileSource(_ByUrl):
         return False
 
 
-SourceSpec = Union[StatcanTableSource, StatcanBoundarySource, HttpFileSource, CensusProfileSource]
-URL_SOURCES = (StatcanBoundarySource, HttpFileSource, CensusProfileSource)
+PrebuiltFormat = Literal["pmtiles", "geoparquet", "parquet", "flatgeobuf", "cog"]
+
+
+@dataclass(frozen=True)
+class PrebuiltSource(_ByUrl):
+    """A file another pipeline made (PMTiles, GeoParquet, Parquet, FlatGeobuf, COG), published as it is."""
+
+    url: str
+    format: PrebuiltFormat
+    versions: Mapping[str, VintageSource] = field(default_factory=dict)
+    layer: None = None
+    encoding: None = None
+    kind: Literal["prebuilt"] = "prebuilt"
+
+    @property
+    def is_vector(self) -> bool:
+        return self.format != "parquet"
+
+
+SourceSpec = Union[StatcanTableSource, StatcanBoundarySource, HttpFileSource, CensusProfileSource, PrebuiltSource]
+URL_SOURCES = (StatcanBoundarySource, HttpFileSource, CensusProfileSource, PrebuiltSource)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from pathlib import Path
 import httpx
 
 from dfc_assets.catalog.query import run as query_catalog
-from dfc_assets.storage import ObjectStore, VersionKeys
+from dfc_assets.publication.published import Published
+from dfc_assets.storage import ObjectStore
 from dfc_assets.torrent.follow import parse_feed
 from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.versions import VERSION_KEY_PATTERN
-
-TORRENT_SUFFIXES = (".parquet.torrent", ".v1.torrent")  # a version's main torrent and its v1 torrent
 
 CATALOG_OFFERS = """
 SELECT collection AS dataset_id, version, assets.data.title AS file_name, assets.data."file:size" AS size,
@@ -49,24 +48,16 @@ def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None)
     `known` maps torrent keys to offers already read: torrents are write-once, so a poll reads only new ones.
     """
     offers = []
-    for info in store.list("releases/"):
-        if not info.key.endswith(TORRENT_SUFFIXES):
+    for release in Published(store).torrent_keys(v1=None):
+        key = release.keys.release_file(release.name)
+        if known is not None and key in known:
+            offers.append(known[key])
             continue
-        if known is not None and info.key in known:
-            offers.append(known[info.key])
-            continue
-        parts = info.key.split("/")
-        if len(parts) != 4:
-            continue
-        _, dataset_id, version, _ = parts
-        keys = VersionKeys(dataset_id, version)
-        if info.key not in (keys.torrent, keys.torrent_v1):
-            continue
-        torrent = read_torrent(store.get_bytes(info.key))
-        offer = Offer(dataset_id, version, torrent.name, torrent.data_size, torrent.infohash_v1 or "",
-                      torrent_url=store.public_url(info.key), torrent_key=info.key)
+        torrent = read_torrent(store.get_bytes(key))
+        offer = Offer(release.dataset_id, release.version, torrent.name, torrent.data_size, torrent.infohash_v1 or "",
+                      torrent_url=store.public_url(key), torrent_key=key)
         if known is not None:
-            known[info.key] = offer
+            known[key] = offer
         offers.append(offer)
     return offers
 

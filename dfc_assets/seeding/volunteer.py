@@ -103,12 +103,11 @@ class VolunteerSeeder:
 
     def _fetch_and_seed(self, offer: Offer) -> None:
         torrent = fetch_torrent(offer, http=self._http)
-        name = read_torrent(torrent).name
+        info = read_torrent(torrent)
         folder = self.folder(offer)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}{TORRENT_MARKER_SUFFIX}").write_bytes(torrent)
-        existing = folder / name
-        had_file = existing.is_file() and existing.stat().st_size == offer.size
+        (folder / f"{info.name}{TORRENT_MARKER_SUFFIX}").write_bytes(torrent)
+        had_file = all((folder / f.path).is_file() and (folder / f.path).stat().st_size == f.size for f in info.data_files)
         download_from_web_seeds(torrent, folder, timeout=self._download_timeout)
         self._seeding[folder] = self._seeder.add(torrent, folder)
         how = "verified the file already here" if had_file else "downloaded from its web seeds"

@@ -32,6 +32,7 @@ WDS_PREFIX = "/t1/wds/rest/"
 _LANG_SUFFIX = {"en": "eng", "fr": "fra"}
 SAMPLE_TABLE = "33100036"
 BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
+PREBUILT_PATH = "prebuilt/provinces_territories_synthetic.pmtiles"
 PAST_BOUNDARY_PATHS = {2016: "boundaries/lpr_000b16a_e_synthetic.zip", 2011: "boundaries/gpr_000b11a_e_synthetic.zip"}
 SYNTHETIC_TABLES_ENV = "DFC_SAMPLE_WDS_TABLES"
 SYNTHETIC_SEED_ENV = "DFC_SAMPLE_WDS_SEED"
@@ -204,6 +205,20 @@ def install_boundary_fixture(sources_root: Path, revision: int = 0) -> Path:
     return target
 
 
+def install_prebuilt_fixture(sources_root: Path, revision: int = 0) -> Path:
+    """A deterministic PMTiles "made by another pipeline", Last-Modified on a fixed day (its version key)."""
+    from dfc_assets.fixtures.prebuilt import write_synthetic_pmtiles
+
+    target = sources_root / PREBUILT_PATH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    write_synthetic_pmtiles(temp, revision=revision)
+    stamp = datetime(2025, 8, 10 + revision, 12, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(temp, (stamp, stamp))
+    temp.replace(target)
+    return target
+
+
 def seed_sources(sources_root: Path, *, synthetic_tables: int | None = None, synthetic_seed: int | None = None) -> None:
     """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture,
     and ``synthetic_tables`` synthetic WDS tables (default ``DFC_SAMPLE_WDS_TABLES``, else none)."""
@@ -217,6 +232,7 @@ def seed_sources(sources_root: Path, *, synthetic_tables: int | None = None, syn
     metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
     install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")
     install_boundary_fixture(sources_root)
+    install_prebuilt_fixture(sources_root)
     for vintage, path in PAST_BOUNDARY_PATHS.items():
         target = sources_root / path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,13 @@ from dfc_assets.versions import validate_version_key
 
 ZENODO_RECORD_SUFFIX = ".zenodo.json"
 STAC_ITEM_SUFFIX = ".item.json"
+MANIFEST_SUFFIX = ".manifest.json"
+RAW_INDEX_SUFFIX = ".raw.json"
+TORRENT_SUFFIX = ".parquet.torrent"
+"""The hybrid (or, with DFC_TORRENT_FLAVOUR=v1, the only) torrent of a version; the name predates multi-file versions."""
+TORRENT_V1_SUFFIX = ".v1.torrent"
+RELEASES_PREFIX = "releases/"
+ARCHIVE_PREFIX = "archive/"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,18 @@ class VersionKeys:
         return self.archive_prefix + upstream_file
 
     @property
+    def raw_index(self) -> str:
+        """The list of archived upstream files of this version (written last by the raw step)."""
+        return self.archive(f"{self.stem}{RAW_INDEX_SUFFIX}")
+
+    def file_name(self, extension: str) -> str:
+        """The name of one file of this version: ``{D}_{version}.{ext}`` (DESIGN §3)."""
+        return f"{self.stem}.{extension}"
+
+    def release_file(self, name: str) -> str:
+        return self.release_prefix + name
+
+    @property
     def artifact_name(self) -> str:
         return f"{self.stem}.parquet"
 
@@ -44,17 +63,16 @@ class VersionKeys:
 
     @property
     def manifest(self) -> str:
-        return self.release_prefix + f"{self.stem}.manifest.json"
+        return self.release_prefix + f"{self.stem}{MANIFEST_SUFFIX}"
 
     @property
     def torrent(self) -> str:
-        """The main torrent (hybrid by default) of every file of the version; the name predates multi-file versions."""
-        return self.release_prefix + f"{self.stem}.parquet.torrent"
+        return self.release_prefix + f"{self.stem}{TORRENT_SUFFIX}"
 
     @property
     def torrent_v1(self) -> str:
-        """A v1-only torrent of the same files (Transmission 3, aria2)."""
-        return self.release_prefix + f"{self.stem}.v1.torrent"
+        """The v1-only torrent of the same files, beside the hybrid one (Transmission 3, aria2)."""
+        return self.release_prefix + f"{self.stem}{TORRENT_V1_SUFFIX}"
 
     @property
     def footprint_png(self) -> str:
@@ -75,12 +93,52 @@ class VersionKeys:
         return f"state/zenodo/{self.dataset_id}/{self.version}.json"
 
 
+def dataset_releases_prefix(dataset_id: str) -> str:
+    return f"{RELEASES_PREFIX}{dataset_id}/"
+
+
+def dataset_archive_prefix(dataset_id: str) -> str:
+    return f"{ARCHIVE_PREFIX}{dataset_id}/"
+
+
+@dataclass(frozen=True)
+class ReleaseKey:
+    """A key under releases/ or archive/, split: ``{top}/{dataset_id}/{version}/{name}``."""
+
+    dataset_id: str
+    version: str
+    name: str
+
+    @property
+    def keys(self) -> VersionKeys:
+        return VersionKeys(self.dataset_id, self.version)
+
+
+def parse_version_key(key: str, *, top: str = RELEASES_PREFIX) -> ReleaseKey | None:
+    """The dataset, version and file name of a key under ``top`` (releases/ or archive/); None for anything else."""
+    if not key.startswith(top):
+        return None
+    parts = key[len(top):].split("/")
+    if len(parts) != 3 or not all(parts):
+        return None
+    try:
+        VersionKeys(parts[0], parts[1])
+    except ValueError:
+        return None
+    return ReleaseKey(*parts)
+
+
+def processed_file(dataset_id: str, extension: str) -> str:
+    """The latest version's file with this extension, under the dataset's name."""
+    return f"processed/{dataset_id}.{extension}"
+
+
 def processed_artifact(dataset_id: str) -> str:
-    return f"processed/{dataset_id}.parquet"
+    return processed_file(dataset_id, "parquet")
 
 
 def processed_pointer(dataset_id: str) -> str:
-    """JSON beside the latest alias: which version it holds, its DOI and checksums."""
+    """JSON beside the latest aliases: which version they hold, the immutable release keys and checksums (written last)."""
     return f"processed/{dataset_id}.json"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -49,6 +50,22 @@ class LocalFolderStore:
             return True
         raise ObjectExists(f"object {key!r} already exists with different bytes; write-once keys are never overwritten")
 
+    def _link_atomically(self, key: str, source: Path) -> bool:
+        """A hard link in place of a copy (same filesystem): no byte read or written. Only for objects of this
+        store, which are never rewritten in place (written by rename); a caller's file could be, so put_file copies."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".incoming-{target.name}.{secrets.token_hex(8)}.link")
+        try:
+            os.link(source, temp)
+        except OSError:
+            return False
+        try:
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        return True
+
     def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._refuse_if_present(key, lambda: filecmp.cmp(path, self._path(key), shallow=False)):
             return
@@ -90,6 +107,9 @@ class LocalFolderStore:
         return found
 
     def copy(self, source_key: str, dest_key: str) -> None:
+        """Objects are immutable once written (write-once keys, or replaced by rename), so a copy is a hard link."""
+        if self._link_atomically(dest_key, self._path(source_key)):
+            return
         with open(self._path(source_key), "rb") as source:
             self._write_atomically(dest_key, lambda out: shutil.copyfileobj(source, out, 8 << 20))
 

@@ -11,9 +11,22 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from dfc_assets.storage.store import ObjectExists, ObjectInfo, content_type_for, file_sha256
+
+
+MULTIPART_PART_SIZE = 64 << 20
+MAX_PARTS = 10_000  # S3's limit; parts grow for files over 625 GiB
+UPLOAD_THREADS = 4
+
+
+def transfer_config(size: int) -> TransferConfig:
+    """Parts of 64 MiB (bigger past 10,000 parts); at most UPLOAD_THREADS parts in flight, read from disk as sent."""
+    part = max(MULTIPART_PART_SIZE, -(-size // MAX_PARTS))
+    part = -(-part // (1 << 20)) << 20
+    return TransferConfig(multipart_threshold=MULTIPART_PART_SIZE, multipart_chunksize=part, max_concurrency=UPLOAD_THREADS)
 
 
 def _is_missing(error: ClientError) -> bool:
@@ -50,9 +63,13 @@ class S3ObjectStore:
         raise ObjectExists(f"object {key!r} already exists in bucket {self.bucket!r} with different bytes; write-once keys are never overwritten")
 
     def put_file(self, key: str, path: Path, *, if_absent: bool = False, content_type: str | None = None) -> None:
-        if if_absent and self._write_once_guard(key, file_sha256(path)):
+        """Streamed from disk; multipart above MULTIPART_PART_SIZE, every part with its SHA-256 checked by S3."""
+        if if_absent and self.head(key) is not None and self._write_once_guard(key, file_sha256(path)):
             return
-        self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type or content_type_for(key), **self.acl})
+        self.client.upload_file(
+            str(path), self.bucket, key, Config=transfer_config(path.stat().st_size),
+            ExtraArgs={"ContentType": content_type or content_type_for(key), "ChecksumAlgorithm": "SHA256", **self.acl},
+        )
 
     def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):

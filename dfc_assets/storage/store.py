@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from dfc_assets.storage.media_types import media_type_for
+
 
 class ObjectExists(Exception):
     """A write-once key already holds an object with different bytes."""
@@ -47,17 +49,7 @@ class ObjectStore(Protocol):
 
 
 def content_type_for(key: str) -> str:
-    if key.endswith(".parquet"):
-        return "application/vnd.apache.parquet"
-    if key.endswith(".torrent"):
-        return "application/x-bittorrent"
-    if key.endswith(".json"):
-        return "application/json"
-    if key.endswith(".xml"):
-        return "application/rss+xml"
-    if key.endswith(".zip"):
-        return "application/zip"
-    return "application/octet-stream"
+    return media_type_for(key)
 
 
 def file_sha256(path: Path) -> str:

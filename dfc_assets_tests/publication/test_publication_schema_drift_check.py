@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -12,6 +14,8 @@ from dfc_assets.publication.schema_drift_check import check_schema_drift, previo
 from dfc_assets.registry import load_registry
 from dfc_assets.settings import Settings
 from dfc_assets.storage import LocalFolderStore, VersionKeys
+from dfc_assets.transform.manifest import build_manifest
+from dfc_assets.transform.result import TransformResult
 
 SPEC = next(spec for spec in load_registry() if spec.key == "statcan_table_33100036")
 BASE = [("REF_DATE", "string"), ("GEO", "string"), ("VALUE", "double")]
@@ -26,8 +30,9 @@ def publisher(tmp_path):
 
 def put_version(publisher, version, columns, *, published=True):
     keys = VersionKeys(SPEC.id, version)
-    manifest = {"output": {"schema": [{"name": n, "type": t} for n, t in columns], "rows": 1}}
-    publisher.store.put_bytes(keys.manifest, canonical_json(manifest))
+    result = TransformResult(path=Path(keys.artifact_name), rows=1, size=1, sha256="0" * 64, columns=tuple(columns), bbox=None, footprint=None)
+    manifest = build_manifest(dataset_id=SPEC.id, version=version, sources=[], result=result, code_version="c", configuration={})
+    publisher.store.put_bytes(keys.manifest, manifest.to_bytes())
     if published:
         publisher.store.put_bytes(keys.zenodo_record, canonical_json({"doi": f"10.5281/zenodo.{len(version)}"}))
 

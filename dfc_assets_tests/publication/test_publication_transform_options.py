@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dfc_assets.publication.artifact import _source_config, transform
+from dfc_assets.sources.kinds import source_config as _source_config, transform
 from dfc_assets.registry import CensusProfileSource, HttpFileSource, VectorOptions, load_registry
 from dfc_assets.services.sample_sources import sample_table_dir
 from dfc_assets.transform.result import TransformError

@@ -51,7 +51,7 @@ class Published:
 
     def sha256(self, spec: DatasetSpec, version: str) -> str:
         manifest = json.loads(self.store.get_bytes(VersionKeys(spec.id, version).manifest))
-        return manifest["output"]["sha256"]
+        return manifest["files"][0]["sha256"]
 
     def infohash(self, spec: DatasetSpec, version: str) -> str:
         return read_torrent(self.store.get_bytes(VersionKeys(spec.id, version).torrent)).infohash_v1
@@ -63,6 +63,9 @@ class Published:
 
 
 def file_sha256(path: Path) -> str:
+    """sha256 of a downloaded file, or of the main (first-listed, Parquet) file of a downloaded version folder."""
+    if path.is_dir():
+        (path,) = path.rglob("*.parquet")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -37,7 +37,7 @@ def test_a_volunteer_seeds_what_fits_its_budget_and_serves_it_by_magnet(three_ve
         got = download_magnet(published.peer_only_magnet(BOUNDARY, "2016", seeder.peer), tmp_path / "client",
                               listen="127.0.0.6:0", timeout=60)
     for version in ("2016", "2022-02-09"):
-        kept = folder(data_dir, BOUNDARY, version) / f"{BOUNDARY.id}_{version}.parquet"
+        kept = folder(data_dir, BOUNDARY, version)
         assert file_sha256(kept) == published.sha256(BOUNDARY, version)
     assert not (data_dir / TABLE.id).exists()
     assert file_sha256(got) == published.sha256(BOUNDARY, "2016")
@@ -46,7 +46,7 @@ def test_a_volunteer_seeds_what_fits_its_budget_and_serves_it_by_magnet(three_ve
 def test_a_smaller_budget_evicts_the_older_version_and_keeps_the_file_it_already_has(three_versions, tmp_path):
     published, data_dir = three_versions, tmp_path / "volunteer"
     only_boundary = Selection(datasets=(BOUNDARY.id,), budget_bytes=10**9)
-    newest = folder(data_dir, BOUNDARY, "2022-02-09") / f"{BOUNDARY.id}_2022-02-09.parquet"
+    newest = folder(data_dir, BOUNDARY, "2022-02-09") / "2022-02-09" / f"{BOUNDARY.id}_2022-02-09.parquet"  # a two-file torrent: folder {version}
     with httpx.Client() as http, Seeder("127.0.0.7:0", discovery=False) as seeder:
         first = VolunteerSeeder(published.feed_url, seeder, only_boundary, data_dir=data_dir, http=http, log=lambda line: None)
         assert len(first.sync().added) == 2

@@ -105,3 +105,31 @@ def test_create_is_atomic_and_exclusive(store):
     store.delete("catalog/.writer-lock")
     assert store.head("catalog/.writer-lock") is None
     assert store.create("catalog/.writer-lock", b"again")
+
+
+def test_s3_uploads_big_files_in_parts_with_sha256_checksums(s3_bucket, tmp_path, monkeypatch):
+    import hashlib
+
+    from dfc_assets.storage import s3
+
+    monkeypatch.setattr(s3, "MULTIPART_PART_SIZE", 5 << 20)  # S3's smallest part, so a test file has several
+    client, bucket = s3_bucket
+    store = S3ObjectStore(client, bucket, "https://data.example.org/")
+    data = hashlib.sha256(b"seed").digest() * ((11 << 20) // 32)
+    source = tmp_path / "big.pmtiles"
+    source.write_bytes(data)
+    store.put_file("releases/d/1/d_1.pmtiles", source, if_absent=True)
+    head = client.head_object(Bucket=bucket, Key="releases/d/1/d_1.pmtiles", ChecksumMode="ENABLED")
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three parts
+    assert head["ChecksumSHA256"] and head["ContentType"] == "application/vnd.pmtiles"
+    assert store.get_bytes("releases/d/1/d_1.pmtiles") == data
+    store.put_file("releases/d/1/d_1.pmtiles", source, if_absent=True)  # the same bytes again: accepted, nothing written
+
+
+def test_transfer_parts_stay_within_the_s3_part_limit():
+    from dfc_assets.storage.s3 import MAX_PARTS, transfer_config
+
+    for size in (1, 64 << 20, 50 << 30, 2 << 40):
+        config = transfer_config(size)
+        assert -(-size // config.multipart_chunksize) <= MAX_PARTS
+        assert config.multipart_chunksize >= 5 << 20

@@ -17,6 +17,7 @@ from dfc_assets.settings import Settings
 from dfc_assets.storage import LocalFolderStore, VersionKeys
 from dfc_assets.torrent.metainfo import build_version_torrents, read_torrent
 from dfc_assets.torrent.options import TorrentOptions
+from dfc_assets.transform.manifest import ManifestFile, OutputFacts, build_manifest
 from dfc_assets.zenodo.record import PublishedFile, PublishedRecord, record_file_url
 
 SPEC = {spec.key: spec for spec in load_registry()}["fixture_provinces_territories"]
@@ -52,9 +53,10 @@ class PublishedVersion:
                             "md5": hashlib.md5(data).hexdigest(), "media_type": "application/octet-stream", "role": "data"})
             record_files.append(PublishedFile(name, len(data), hashlib.md5(data).hexdigest(),
                                               record_file_url(self.zenodo_server.base_url, RECORD_ID, name)))
-        first = entries[0]
-        manifest = {"files": entries, "output": {"sha256": first["sha256"], "size": first["size"]}}
-        self.store.put_bytes(self.keys.manifest, json.dumps(manifest).encode())
+        files = [ManifestFile.from_dict(entry) for entry in entries]
+        output = OutputFacts(files[0].name, files[0].sha256, files[0].size)
+        manifest = build_manifest(dataset_id=SPEC.id, version=version, sources=[], output=output, files=files, code_version="test", configuration={})
+        self.store.put_bytes(self.keys.manifest, manifest.to_bytes())
         record = PublishedRecord(RECORD_ID, "4241", f"10.5281/zenodo.{RECORD_ID}", "10.5281/zenodo.4241",
                                  f"https://doi.org/10.5281/zenodo.{RECORD_ID}", "https://doi.org/10.5281/zenodo.4241",
                                  f"{self.zenodo_server.base_url}/records/{RECORD_ID}", version, tuple(record_files))

@@ -111,7 +111,7 @@ def test_manifest_records_the_layout_and_the_lock(tmp_path):
     from dfc_assets.transform.manifest import build_manifest
 
     result = statcan_table_to_parquet(REAL_TABLE_ZIP, tmp_path / "33100036.parquet", product_id="33100036")
-    manifest = build_manifest(dataset_id="d", version="v", sources=[], result=result, code_version="c", configuration={})
+    manifest = build_manifest(dataset_id="d", version="v", sources=[], result=result, code_version="c", configuration={}).to_dict()
     assert manifest["output"]["parquet_layout"] == result.layout
     assert manifest["lock"] == lock_facts() and len(manifest["lock"]["sha256"]) == 64
 

@@ -13,6 +13,7 @@ import pytest
 from dfc_assets.publication.context import PublicationError
 from dfc_assets.publication.zenodo_record import deposit_metadata
 from dfc_assets.registry import load_registry
+from dfc_assets.transform.manifest import Manifest
 from dfc_assets.zenodo import MemoryJournal, publish_version
 from dfc_assets.zenodo.deposit_metadata import RecordLink, statcan_table_doi
 from dfc_assets.zenodo.vocabulary import CONTRIBUTOR_TYPES, LICENSES, RELATIONS, ZENODO_LICENSE_IDS, resolve_license
@@ -24,14 +25,14 @@ BASE = "https://data.example.org/"
 VERSION = "2025-06-11"
 
 
-def manifest(spec) -> dict:
-    return {
+def manifest(spec) -> Manifest:
+    return Manifest.from_dict({
         "dataset_id": spec.id, "version": VERSION,
         "sources": [{"url": "https://www150.statcan.gc.ca/t1/wds/rest/getFullTableDownloadCSV/33100036/en", "sha256": "ab"},
                     {"url": "wds:getCubeMetadata/33100036", "sha256": "cd"}],
         "output": {"file_name": f"{spec.id}_{VERSION}.parquet", "sha256": "e3b0" * 16, "size": 10,
                    "reference_start": "2017-01-03", "reference_end": "2025-06-10"},
-    }
+    })
 
 
 def links(spec) -> tuple[RecordLink, ...]:

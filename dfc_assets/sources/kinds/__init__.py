@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from dfc_assets.sources.kinds import census_profile, http_file, statcan_boundary, statcan_table
+from dfc_assets.sources.kinds import census_profile, http_file, prebuilt, statcan_boundary, statcan_table
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +48,7 @@ class SourceKind(Protocol):
     def source_config(self, spec: DatasetSpec, version: str) -> dict: ...
 
 
-KINDS: dict[str, SourceKind] = {kind.NAME: kind for kind in (statcan_table, statcan_boundary, http_file, census_profile)}  # type: ignore[misc]
+KINDS: dict[str, SourceKind] = {kind.NAME: kind for kind in (statcan_table, statcan_boundary, http_file, census_profile, prebuilt)}  # type: ignore[misc]
 
 
 def source_kind_named(name: str) -> SourceKind | None:

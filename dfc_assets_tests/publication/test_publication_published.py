@@ -1,0 +1,101 @@
+"""The read side: what the store holds for a dataset version, typed, from keys.py's layout only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dfc_assets.publication.published import Published, PublishedStateError
+from dfc_assets.storage import VersionKeys
+from dfc_assets.storage.keys import parse_version_key
+
+from .published_versions import SPEC, make_publisher, put_version
+
+
+@pytest.fixture
+def publisher(tmp_path):
+    return make_publisher(tmp_path / "store", tmp_path / "scratch")
+
+
+def test_versions_in_release_order_and_each_version_whole(publisher):
+    put_version(publisher, "2021", {"parquet": b"p2021", "pmtiles": b"t2021"})
+    put_version(publisher, "2016", {"parquet": b"p2016"}, record=False, torrent=False)
+    put_version(publisher, "2021.1", {"parquet": b"p2021.1"}, manifest=False, record=False, torrent=False)
+    published = Published(publisher.store)
+    assert published.versions(SPEC.id) == ["2016", "2021", "2021.1"]
+    assert published.versions_on_zenodo(SPEC.id) == ["2021"]
+
+    v2021 = published.version(SPEC.id, "2021")
+    assert v2021.fully_published and v2021.has_files and not v2021.missing_files
+    assert [(f.name, f.role, f.media_type) for f in v2021.files] == [
+        (f"{SPEC.id}_2021.parquet", "data", "application/vnd.apache.parquet"),
+        (f"{SPEC.id}_2021.pmtiles", "tiles", "application/vnd.pmtiles"),
+    ]
+    assert v2021.zenodo_file(f"{SPEC.id}_2021.pmtiles").size == 5
+    assert v2021.torrent.key == VersionKeys(SPEC.id, "2021").torrent and v2021.torrent_v1 is None
+    assert published.concept_recid(SPEC.id) == "99"
+
+    v2016 = published.version(SPEC.id, "2016")
+    assert v2016.has_files and not v2016.fully_published and v2016.record is None
+    v2021_1 = published.version(SPEC.id, "2021.1")
+    assert v2021_1.manifest is None and not v2021_1.has_files
+    assert [v.version for v in published.all_versions(SPEC.id)] == ["2016", "2021", "2021.1"]
+
+
+def test_a_file_the_manifest_lists_but_the_store_lacks_is_not_an_artifact(publisher):
+    put_version(publisher, "2021", {"parquet": b"p", "pmtiles": b"t"})
+    keys = VersionKeys(SPEC.id, "2021")
+    publisher.store.delete(keys.release_file(keys.file_name("pmtiles")))
+    version = Published(publisher.store).version(SPEC.id, "2021")
+    assert version.missing_files == (keys.file_name("pmtiles"),) and not version.has_files and not version.fully_published
+
+
+def test_a_corrupt_manifest_is_an_error_not_absence(publisher):
+    keys = VersionKeys(SPEC.id, "2021")
+    publisher.store.put_bytes(keys.manifest, b"{not json")
+    with pytest.raises(PublishedStateError, match=f"dataset {SPEC.id} version 2021"):
+        Published(publisher.store).manifest(SPEC.id, "2021")
+
+
+def test_a_manifest_of_another_version_is_refused(publisher):
+    put_version(publisher, "2016", {"parquet": b"p"})
+    keys16, keys21 = VersionKeys(SPEC.id, "2016"), VersionKeys(SPEC.id, "2021")
+    publisher.store.put_bytes(keys21.manifest, publisher.store.get_bytes(keys16.manifest))
+    with pytest.raises(PublishedStateError, match="describes .* version 2016"):
+        Published(publisher.store).manifest(SPEC.id, "2021")
+
+
+def test_keys_outside_the_layout_are_not_versions(publisher):
+    put_version(publisher, "2021", {"parquet": b"p"})
+    publisher.store.put_bytes(f"releases/{SPEC.id}/stray.txt", b"x")
+    publisher.store.put_bytes(f"releases/{SPEC.id}/bad version/x", b"x")
+    publisher.store.put_bytes(f"releases/{SPEC.id}_other/2020/x", b"x")
+    assert Published(publisher.store).versions(SPEC.id) == ["2021"]
+    assert parse_version_key(f"releases/{SPEC.id}/2021/a/b") is None
+    assert parse_version_key(f"archive/{SPEC.id}/2021/a.zip", top="archive/").name == "a.zip"
+
+
+def test_torrent_keys_across_datasets(publisher):
+    put_version(publisher, "2021", {"parquet": b"p"})
+    put_version(publisher, "2016", {"parquet": b"q"}, torrent=False)
+    found = Published(publisher.store).torrent_keys()
+    assert [(k.dataset_id, k.version) for k in found] == [(SPEC.id, "2021")]
+
+
+def test_format_1_pointer_reads(publisher):
+    keys = VersionKeys(SPEC.id, "2021")
+    publisher.store.put_bytes(f"processed/{SPEC.id}.json", json.dumps({"dataset_id": SPEC.id, "version": "2021", "sha256": "a" * 64, "size": 3}).encode())
+    pointer = Published(publisher.store).latest(SPEC.id)
+    assert pointer.version == "2021" and pointer.files[0].release_key == keys.artifact and pointer.sha256 == "a" * 64
+
+
+def test_complete_manifest_only_when_every_file_is_there(publisher):
+    put_version(publisher, "2021", {"parquet": b"p", "pmtiles": b"t"})
+    published = Published(publisher.store)
+    assert [f.name for f in published.complete_manifest(SPEC.id, "2021").files] == [
+        VersionKeys(SPEC.id, "2021").file_name("parquet"), VersionKeys(SPEC.id, "2021").file_name("pmtiles")]
+    keys = VersionKeys(SPEC.id, "2021")
+    publisher.store.delete(keys.release_file(keys.file_name("parquet")))
+    assert published.complete_manifest(SPEC.id, "2021") is None
+    assert published.complete_manifest(SPEC.id, "2030") is None
