@@ -28,8 +28,9 @@ VERSION = "2025-06-11"
 def manifest(spec) -> Manifest:
     return Manifest.from_dict({
         "dataset_id": spec.id, "version": VERSION,
-        "sources": [{"url": "https://www150.statcan.gc.ca/t1/wds/rest/getFullTableDownloadCSV/33100036/en", "sha256": "ab"},
-                    {"url": "wds:getCubeMetadata/33100036", "sha256": "cd"}],
+        "sources": [{"url": "https://www150.statcan.gc.ca/t1/wds/rest/getFullTableDownloadCSV/33100036/en", "sha256": "ab",
+                     "file_name": "33100036-eng.zip", "size": 1},
+                    {"url": "wds:getCubeMetadata/33100036", "sha256": "cd", "file_name": "33100036.json", "size": 1}],
         "output": {"file_name": f"{spec.id}_{VERSION}.parquet", "sha256": "e3b0" * 16, "size": 10,
                    "reference_start": "2017-01-03", "reference_end": "2025-06-10"},
     })
