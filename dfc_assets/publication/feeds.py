@@ -1,16 +1,32 @@
-"""Asset `catalog/torrent_feed`: BEP 36-style RSS feeds of every published torrent, one per dataset and one for all."""
+"""Asset `catalog/torrent_feed`: BEP 36-style RSS feeds of the published torrents, rendered from catalog rows.
+
+`feeds/{dataset id}.xml` lists every version of one dataset; `feeds/torrents.xml` lists the newest
+GLOBAL_FEED_ENTRIES versions of all datasets. A catalog update (`publication.catalog.build_catalog`) rewrites the
+feeds of the datasets that changed and the global feed, when their bytes change; `build_feeds` rewrites every feed
+from the published catalog (a repair, not needed in normal operation).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from dfc_assets.catalog.conventions import parse_datetime
-from dfc_assets.publication.catalog import published_items
+from dfc_assets.catalog.geoparquet import table_to_items
+from dfc_assets.catalog.merge import collection_runs
+from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
 from dfc_assets.publication.context import Publisher
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage import TORRENT_FEED, dataset_feed
+from dfc_assets.storage import ObjectStore, TORRENT_FEED, dataset_feed
 from dfc_assets.torrent.feed import FeedEntry, torrent_feed
+
+GLOBAL_FEED_ENTRIES = 500
+"""The global feed holds the newest 500 versions (about 500 KB): more than a busy StatCan morning (a few hundred
+tables), so a seeder's RSS rule polling hourly (the feed's ttl) or even daily misses nothing; every version stays in
+its dataset's feed. The whole history in one feed would be 100 MB at 100,000 versions, downloaded on every poll."""
 
 
 @dataclass(frozen=True)
@@ -37,23 +53,52 @@ def feed_entry(item: dict) -> FeedEntry:
     )
 
 
+def dataset_feed_bytes(store: ObjectStore, collection: dict, items: Sequence[dict]) -> bytes:
+    """Every version of one dataset; titled from its collection (the spec's English title)."""
+    key = dataset_feed(collection["id"])
+    return torrent_feed(
+        [feed_entry(item) for item in items], title=f"Data for Canada: {collection.get('title')}", link=store.public_url(key),
+        description=f"New versions of {collection['id']} as torrents (web-seeded by Zenodo and Data for Canada).",
+        self_url=store.public_url(key),
+    )
+
+
+def newest_rows(table: pa.Table, count: int = GLOBAL_FEED_ENTRIES) -> pa.Table:
+    """The `count` rows the global feed lists: newest `published` first, ties by v1 info-hash (the feed's own order)."""
+    if not len(table):
+        return table
+    infohash = pc.struct_field(pc.struct_field(table.column("assets"), "torrent"), "dfc:infohash_v1")
+    keys = pa.table({"published": table.column("published"), "infohash": infohash})
+    order = pc.sort_indices(keys, sort_keys=[("published", "descending"), ("infohash", "descending")])
+    return table.take(order[:count])
+
+
+def global_feed_bytes(store: ObjectStore, table: pa.Table) -> bytes:
+    return torrent_feed(
+        [feed_entry(item) for item in table_to_items(newest_rows(table))],
+        title="Data for Canada: the newest dataset versions", link=store.public_url(TORRENT_FEED),
+        description=(f"The newest {GLOBAL_FEED_ENTRIES} published dataset versions as torrents (BEP 36 style; guid = v1 "
+                     "info-hash); every version of a dataset is in its own feed, feeds/{dataset id}.xml."),
+        self_url=store.public_url(TORRENT_FEED),
+    )
+
+
 def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedFeeds:
-    everything: list[FeedEntry] = []
+    """Rewrite every feed from the published catalog (one GET of the catalog; one PUT per dataset feed)."""
+    from dfc_assets.publication.catalog import published_state
+
+    state = published_state(publisher)
     written: dict[str, str] = {}
-    for spec in specs:
-        entries = [feed_entry(item) for item in published_items(publisher, spec)]
-        everything += entries
-        key = dataset_feed(spec.id)
-        publisher.store.put_bytes(key, torrent_feed(
-            entries, title=f"Data for Canada: {spec.title.en}", link=publisher.store.public_url(key),
-            description=f"New versions of {spec.id} as torrents (web-seeded by Zenodo and Data for Canada).",
-            self_url=publisher.store.public_url(key),
-        ))
-        written[spec.key] = key
-    publisher.store.put_bytes(TORRENT_FEED, torrent_feed(
-        everything, title="Data for Canada: every dataset version", link=publisher.store.public_url(TORRENT_FEED),
-        description="Every published dataset version as a torrent (BEP 36 style; guid = v1 info-hash).",
-        self_url=publisher.store.public_url(TORRENT_FEED),
-    ))
-    publisher.log(f"feeds: {len(everything)} torrents in {TORRENT_FEED} and {len(written)} dataset feeds")
-    return PublishedFeeds(TORRENT_FEED, written, len(everything))
+    if state is not None:
+        runs = collection_runs(state.table)
+        for spec in specs:
+            if spec.id in runs and spec.id in state.collections:
+                offset, length = runs[spec.id]
+                items = table_to_items(state.table.slice(offset, length))
+                publisher.store.put_bytes(dataset_feed(spec.id), dataset_feed_bytes(publisher.store, state.collections[spec.id], items))
+                written[spec.key] = dataset_feed(spec.id)
+    table = state.table if state is not None else CATALOG_SCHEMA.empty_table()
+    publisher.store.put_bytes(TORRENT_FEED, global_feed_bytes(publisher.store, table))
+    entries = min(len(table), GLOBAL_FEED_ENTRIES)
+    publisher.log(f"feeds: {entries} torrents in {TORRENT_FEED} and {len(written)} dataset feeds rewritten")
+    return PublishedFeeds(TORRENT_FEED, written, entries)

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timezone
 
 import shapely.geometry
 
+from dfc_assets.catalog.inbox import announce_item
 from dfc_assets.catalog.item import VersionFacts, build_item
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.artifact import load_artifact
@@ -82,5 +83,6 @@ def write_stac_item(publisher: Publisher, spec: DatasetSpec, version: str) -> Pu
             raise PublicationError(f"{label(spec, version)}: STAC item does not validate: {error}") from error
         publisher.store.put_bytes(keys.stac_item, canonical_json(item), if_absent=True)
         existing = json.loads(canonical_json(item))
+    announce_item(publisher.store, spec.id, version)  # for the next catalog update; a retry announces again
     moved = promote_latest(publisher, spec, version)
     return PublishedItem(keys.stac_item, existing, moved)
