@@ -1,6 +1,6 @@
 """The catalog as static STAC JSON for browsing tools: `catalog.json`, `{dataset}/collection.json`, `{dataset}/{item}.json`.
 
-The same version links and relative hrefs as the GeoParquet file. Each document is rendered on its own
+The same version links (but `latest-version`, see `item_document`) and relative hrefs as the GeoParquet file. Each document is rendered on its own
 (`dataset_documents`, `root_document`), so a catalog update renders and uploads only the datasets that changed;
 `write_stac_json` writes the whole tree into a folder, each file to a temporary name moved into place.
 """
@@ -41,9 +41,14 @@ def _geoparquet_link(url: str) -> dict:
 
 
 def item_document(item: dict, collection: dict, *, title: str = CATALOG_TITLE) -> dict:
-    """`{dataset}/{item}.json` of one version-linked item."""
+    """`{dataset}/{item}.json` of one version-linked item, without its `latest-version` link.
+
+    A new version changes the latest-version link of every older version; left in, each new version would rewrite
+    all of its dataset's files. Without it, a new version rewrites its own file, its neighbours' (predecessor and
+    successor, `deprecated` of the previous latest) and the collection, whose item links name the latest. The
+    GeoParquet rows keep `latest-version` (the catalog's queries use it)."""
     document = copy.deepcopy(item)
-    document["links"] = [l for l in document["links"] if l.get("rel") not in ("root", "parent")]
+    document["links"] = [l for l in document["links"] if l.get("rel") not in ("root", "parent", "latest-version")]
     document["links"] += [
         {"rel": "root", "href": f"../{CATALOG_FILE}", "type": JSON_MEDIA_TYPE, "title": title},
         {"rel": "parent", "href": f"./{COLLECTION_FILE}", "type": JSON_MEDIA_TYPE, "title": collection.get("title")},
@@ -60,7 +65,8 @@ def collection_document(collection: dict, items: Sequence[dict], *, title: str =
         {"rel": "root", "href": f"../{CATALOG_FILE}", "type": JSON_MEDIA_TYPE, "title": title},
         {"rel": "parent", "href": f"../{CATALOG_FILE}", "type": JSON_MEDIA_TYPE, "title": title},
     ] + [
-        {"rel": "item", "href": f"./{item['id']}.json", "type": GEOJSON_MEDIA_TYPE, "title": f"version {item['properties']['version']}"}
+        {"rel": "item", "href": f"./{item['id']}.json", "type": GEOJSON_MEDIA_TYPE,
+         "title": f"version {item['properties']['version']}" + ("" if item["properties"].get("deprecated") else " (latest)")}
         for item in items
     ]
     if geoparquet_url:

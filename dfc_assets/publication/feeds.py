@@ -63,8 +63,10 @@ def dataset_feed_bytes(store: ObjectStore, collection: dict, items: Sequence[dic
     )
 
 
-def newest_rows(table: pa.Table, count: int = GLOBAL_FEED_ENTRIES) -> pa.Table:
-    """The `count` rows the global feed lists: newest `published` first, ties by v1 info-hash (the feed's own order)."""
+def newest_rows(table: pa.Table, count: int | None = None) -> pa.Table:
+    """The rows the global feed lists (GLOBAL_FEED_ENTRIES unless `count`): newest `published` first, ties by v1
+    info-hash (the feed's own order), read from two columns without turning the other rows into items."""
+    count = GLOBAL_FEED_ENTRIES if count is None else count
     if not len(table):
         return table
     infohash = pc.struct_field(pc.struct_field(table.column("assets"), "torrent"), "dfc:infohash_v1")
@@ -84,21 +86,22 @@ def global_feed_bytes(store: ObjectStore, table: pa.Table) -> bytes:
 
 
 def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedFeeds:
-    """Rewrite every feed from the published catalog (one GET of the catalog; one PUT per dataset feed)."""
-    from dfc_assets.publication.catalog import published_state
+    """Rewrite every feed from the published catalog (one GET of the catalog; one PUT per dataset feed), under the
+    catalog's writer lease so that it never interleaves with an update."""
+    from dfc_assets.publication.catalog import CATALOG_LOCK, published_state
+    from dfc_assets.publication.writer_lock import writer_lock
 
-    state = published_state(publisher)
-    written: dict[str, str] = {}
-    if state is not None:
-        runs = collection_runs(state.table)
+    with writer_lock(publisher.store, CATALOG_LOCK, what="feeds", log=publisher.log):
+        state = published_state(publisher)
+        written: dict[str, str] = {}
+        table = state.table if state is not None else CATALOG_SCHEMA.empty_table()
+        runs = collection_runs(table)
         for spec in specs:
-            if spec.id in runs and spec.id in state.collections:
-                offset, length = runs[spec.id]
-                items = table_to_items(state.table.slice(offset, length))
+            if state is not None and spec.id in runs and spec.id in state.collections:
+                items = table_to_items(table.slice(*runs[spec.id]))
                 publisher.store.put_bytes(dataset_feed(spec.id), dataset_feed_bytes(publisher.store, state.collections[spec.id], items))
                 written[spec.key] = dataset_feed(spec.id)
-    table = state.table if state is not None else CATALOG_SCHEMA.empty_table()
-    publisher.store.put_bytes(TORRENT_FEED, global_feed_bytes(publisher.store, table))
-    entries = min(len(table), GLOBAL_FEED_ENTRIES)
+        publisher.store.put_bytes(TORRENT_FEED, global_feed_bytes(publisher.store, table))
+    entries = len(newest_rows(table))
     publisher.log(f"feeds: {entries} torrents in {TORRENT_FEED} and {len(written)} dataset feeds rewritten")
     return PublishedFeeds(TORRENT_FEED, written, entries)

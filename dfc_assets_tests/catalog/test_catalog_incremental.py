@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from dfc_assets.catalog.geoparquet import read_catalog
 from dfc_assets.catalog.inbox import announced
 from dfc_assets.publication.catalog import CATALOG_HEAD, build_catalog
 from dfc_assets.publication.context import PublicationError
+from dfc_assets.publication.feeds import build_feeds
 from dfc_assets.registry import Bilingual, load_registry
 from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, STAC_JSON_PREFIX, LocalFolderStore, dataset_feed
 from dfc_assets_tests.catalog.test_catalog_concurrent_writers import PausingStore, publish_item, publisher, run_together
@@ -106,7 +108,23 @@ def test_a_backfill_rewrites_only_its_neighbours_and_its_collection(store, tmp_p
     item = json.loads(store.get_bytes(f"{folder}{A.id}_2022.json"))
     links = {link["rel"]: link["href"] for link in item["links"]}
     assert links["predecessor-version"].endswith(f"{A.id}_2021.json") and links["successor-version"].endswith(f"{A.id}_2023.json")
-    assert links["latest-version"].endswith(f"{A.id}_2024.json")
+    assert "latest-version" not in links  # else every older version's file would change with each new version
+    collection = json.loads(store.get_bytes(f"{folder}collection.json"))
+    assert [l["title"] for l in collection["links"] if l["rel"] == "item"][-1] == "version 2024 (latest)"
+    assert_same_as_full_rebuild(store, tmp_path)
+
+
+def test_a_new_latest_version_rewrites_itself_the_previous_latest_and_the_collection(store, tmp_path):
+    for i, version in enumerate(("2021", "2022", "2023")):
+        publish_item(store, A, version, 250 + i)
+    update(store, tmp_path / "first")
+    publish_item(store, A, "2024", 253)
+    result = update(store, tmp_path / "second")
+    folder = f"{STAC_JSON_PREFIX}{A.id}/"
+    assert sorted(result.stac_written) == sorted([f"{folder}{A.id}_2023.json", f"{folder}{A.id}_2024.json", f"{folder}collection.json"])
+    previous = json.loads(store.get_bytes(f"{folder}{A.id}_2023.json"))
+    assert previous["properties"]["deprecated"] is True
+    assert [l["href"] for l in previous["links"] if l["rel"] == "successor-version"] == [f"./{A.id}_2024.json"]
     assert_same_as_full_rebuild(store, tmp_path)
 
 
@@ -200,3 +218,35 @@ def test_a_writer_whose_lease_was_taken_over_does_not_publish_over_the_other(sto
     assert (store.root / CATALOG).read_bytes() == before
     assert [a.version for a in announced(store)] == ["2022"]
     assert store.list(CATALOG_BUILDS_PREFIX)  # the immutable build of the refused writer may stay; it is never published
+
+
+def test_the_global_feed_holds_the_newest_entries_and_build_feeds_repairs_every_feed(store, tmp_path, monkeypatch):
+    import dfc_assets.publication.feeds as feeds
+
+    monkeypatch.setattr(feeds, "GLOBAL_FEED_ENTRIES", 3)
+    for i, version in enumerate(("2019", "2020", "2021")):
+        publish_item(store, A, version, 900 + i)
+    for i, version in enumerate(("2022", "2023")):
+        publish_item(store, B, version, 910 + i)
+    update(store, tmp_path / "first")
+    newest = [f"{B.id}_2023", f"{B.id}_2022", f"{A.id}_2021"]  # version_facts publishes each version in its own year
+    assert global_feed_titles(store) == newest
+    assert len(dataset_feed_guids(store, A.id)) == 3 and len(dataset_feed_guids(store, B.id)) == 2
+    before = published_tree(store)
+    store.delete(dataset_feed(A.id))
+    result = build_feeds(publisher(store, tmp_path / "repair", []), SPECS)
+    assert sorted(result.dataset_keys) == [A.key, B.key] and result.entries == 3
+    assert published_tree(store) == before
+
+
+def _feed_items(store, key: str) -> list[ET.Element]:
+    return ET.fromstring(store.get_bytes(key)).findall("./channel/item")
+
+
+def global_feed_titles(store) -> list[str]:
+    return [item.find("enclosure").get("url").rsplit("/", 1)[-1].removesuffix(".parquet.torrent")
+            for item in _feed_items(store, "feeds/torrents.xml")]
+
+
+def dataset_feed_guids(store, dataset_id: str) -> list[str]:
+    return [item.findtext("guid") for item in _feed_items(store, dataset_feed(dataset_id))]
