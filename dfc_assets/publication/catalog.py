@@ -167,10 +167,15 @@ def _full_rebuild(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict
     announcements = inbox.announced(publisher.store)  # before the LIST: an announced item is then surely listed
     by_id = {spec.id: spec for spec in specs}
     keys: dict[str, list[str]] = defaultdict(list)
+    unregistered: set[str] = set()
     for info in publisher.store.list(RELEASES_PREFIX):
         dataset_id = info.key[len(RELEASES_PREFIX):].split("/", 1)[0]
-        if info.key.endswith(STAC_ITEM_SUFFIX) and dataset_id in by_id:
+        if not info.key.endswith(STAC_ITEM_SUFFIX):
+            continue
+        if dataset_id in by_id:
             keys[dataset_id].append(info.key)
+        else:
+            unregistered.add(dataset_id)
     items = [_validated(by_id[d], json.loads(publisher.store.get_bytes(k))) for d in sorted(keys) for k in keys[d]]
     table = items_to_table(items)
     collections: dict[str, dict] = {}
@@ -179,12 +184,16 @@ def _full_rebuild(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict
         rendered[dataset_id] = table_to_items(table.slice(offset, length))
         collections[dataset_id] = _collection(publisher, by_id[dataset_id], rendered[dataset_id])
     candidates = set(collections) | (set(previous.collections) if previous else set())
-    return _publish(publisher, specs, head, previous, table, collections, rendered, candidates, announcements, full=True)
+    return _publish(publisher, specs, head, previous, table, collections, rendered, candidates, announcements,
+                    full=True, unregistered=unregistered)
 
 
 def _update(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict) -> PublishedCatalog:
     announcements = inbox.announced(publisher.store)
     by_id = {spec.id: spec for spec in specs}
+    returning = sorted(set(head.get("unregistered", [])) & set(by_id))
+    if returning:
+        raise _UnreadableBuild(f"dataset(s) {returning} are registered again; their versions are not in the previous build")
     previous_collections = _previous_collections(publisher, head)
     collections: dict[str, dict] = {}
     refreshed: set[str] = set()
@@ -195,11 +204,13 @@ def _update(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict) -> P
             if collections[dataset_id] != previous:
                 refreshed.add(dataset_id)
     removed = set(previous_collections) - set(by_id)
+    unregistered = set(head.get("unregistered", [])) | removed
     new_items: dict[str, list[dict]] = defaultdict(list)
     for announcement in announcements:
         spec = by_id.get(announcement.dataset_id)
         if spec is None:
             publisher.log(f"catalog: {announcement.item_key} is announced but its dataset is not registered; left out")
+            unregistered.add(announcement.dataset_id)
             continue
         try:
             new_items[spec.id].append(_validated(spec, json.loads(publisher.store.get_bytes(announcement.item_key))))
@@ -229,7 +240,8 @@ def _update(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict) -> P
         rendered[dataset_id] = table_to_items(previous.table.slice(*runs[dataset_id]))
     table = merge_rows(previous.table, replacements, keep=set(by_id))
     candidates = set(new_items) | refreshed | removed
-    return _publish(publisher, specs, head, previous, table, collections, rendered, candidates, announcements, full=False)
+    return _publish(publisher, specs, head, previous, table, collections, rendered, candidates, announcements,
+                    full=False, unregistered=unregistered)
 
 
 @dataclass
@@ -240,7 +252,7 @@ class _Writes:
 
 def _publish(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict | None, previous: CatalogState | None,
              table: pa.Table, collections: dict[str, dict], rendered: dict[str, list[dict]], candidates: set[str],
-             announcements: list[inbox.Announcement], *, full: bool) -> PublishedCatalog:
+             announcements: list[inbox.Announcement], *, full: bool, unregistered: set[str]) -> PublishedCatalog:
     """Validate the new file, then upload the build, the changed documents, the catalog, the head; then consume."""
     store = publisher.store
     runs = collection_runs(table)
@@ -268,6 +280,7 @@ def _publish(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict | No
         "build_key": build_key, "collections_key": collections_key, "sha256": written.sha256, "rows": written.rows,
         "size": written.size, "generation": (head or {}).get("generation", 0) + 1, "updated_at": now,
         "full_build_at": now if full else head["full_build_at"], "counts": counts,  # type: ignore[index]
+        "unregistered": sorted(unregistered),  # items of these datasets exist but are left out; back in the registry -> full rebuild
     }, indent=2, sort_keys=True).encode())
     inbox.consume(store, announcements)
     publisher.log(f"catalog: {written.rows} items from {len(runs)} datasets written to {CATALOG} (build {build_key}, "

@@ -2,8 +2,9 @@
 
 `feeds/{dataset id}.xml` lists every version of one dataset; `feeds/torrents.xml` lists the newest
 GLOBAL_FEED_ENTRIES versions of all datasets. A catalog update (`publication.catalog.build_catalog`) rewrites the
-feeds of the datasets that changed and the global feed, when their bytes change; `build_feeds` rewrites every feed
-from the published catalog (a repair, not needed in normal operation).
+feeds of the datasets that changed and the global feed, when their bytes change; `build_feeds` reports them, or
+rewrites every feed from the published catalog (a repair, not needed in normal operation). A dataset gets its feed
+with its first version.
 """
 
 from __future__ import annotations
@@ -85,15 +86,25 @@ def global_feed_bytes(store: ObjectStore, table: pa.Table) -> bytes:
     )
 
 
-def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedFeeds:
-    """Rewrite every feed from the published catalog (one GET of the catalog; one PUT per dataset feed), under the
+def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec], *, rewrite: bool = False) -> PublishedFeeds:
+    """The feeds of the published catalog. Every catalog update writes the feeds that changed before it names its
+    build in the head, so the feeds are current whenever a head exists: this reads only the head (one GET).
+    `rewrite=True` (a repair), or no catalog yet, rewrites every feed from the published catalog, under the
     catalog's writer lease so that it never interleaves with an update."""
-    from dfc_assets.publication.catalog import CATALOG_LOCK, published_state
+    from dfc_assets.publication.catalog import CATALOG_HEAD, CATALOG_LOCK, published_state
     from dfc_assets.publication.writer_lock import writer_lock
 
+    head = publisher.read_json(CATALOG_HEAD)
+    if head is not None and not rewrite:
+        counts = head.get("counts", {})
+        written = {spec.key: dataset_feed(spec.id) for spec in specs if counts.get(spec.id)}
+        entries = min(head["rows"], GLOBAL_FEED_ENTRIES)
+        publisher.log(f"feeds: current with catalog build {head['build_key']} ({entries} torrents in {TORRENT_FEED}, "
+                      f"{len(written)} dataset feeds)")
+        return PublishedFeeds(TORRENT_FEED, written, entries)
     with writer_lock(publisher.store, CATALOG_LOCK, what="feeds", log=publisher.log):
         state = published_state(publisher)
-        written: dict[str, str] = {}
+        written = {}
         table = state.table if state is not None else CATALOG_SCHEMA.empty_table()
         runs = collection_runs(table)
         for spec in specs:

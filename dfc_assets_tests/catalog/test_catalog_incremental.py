@@ -234,8 +234,11 @@ def test_the_global_feed_holds_the_newest_entries_and_build_feeds_repairs_every_
     assert len(dataset_feed_guids(store, A.id)) == 3 and len(dataset_feed_guids(store, B.id)) == 2
     before = published_tree(store)
     store.delete(dataset_feed(A.id))
-    result = build_feeds(publisher(store, tmp_path / "repair", []), SPECS)
-    assert sorted(result.dataset_keys) == [A.key, B.key] and result.entries == 3
+    reported = build_feeds(publisher(store, tmp_path / "report", []), SPECS)
+    assert sorted(reported.dataset_keys) == [A.key, B.key] and reported.entries == 3
+    assert not store.head(dataset_feed(A.id)), "without rewrite=True, build_feeds only reports the feeds"
+    repaired = build_feeds(publisher(store, tmp_path / "repair", []), SPECS, rewrite=True)
+    assert repaired == reported
     assert published_tree(store) == before
 
 
@@ -250,3 +253,16 @@ def global_feed_titles(store) -> list[str]:
 
 def dataset_feed_guids(store, dataset_id: str) -> list[str]:
     return [item.findtext("guid") for item in _feed_items(store, dataset_feed(dataset_id))]
+
+
+def test_a_dataset_left_out_of_the_registry_and_back_again_equals_a_full_rebuild(store, tmp_path):
+    publish_item(store, A, "2021", 1000)
+    publish_item(store, B, "2021", 1001)
+    update(store, tmp_path / "first")
+    assert update(store, tmp_path / "without-b", [A, C]).mode == "update"
+    assert {i["collection"] for i in read_catalog(store.root / CATALOG)} == {A.id}
+    publish_item(store, A, "2022", 1002)
+    back = update(store, tmp_path / "b-again")
+    assert back.mode == "full", "the previous build does not hold B's versions; only a full rebuild finds them"
+    assert {i["collection"] for i in read_catalog(store.root / CATALOG)} == {A.id, B.id}
+    assert_same_as_full_rebuild(store, tmp_path)
