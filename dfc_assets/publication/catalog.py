@@ -178,6 +178,7 @@ def _full_rebuild(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict
             unregistered.add(dataset_id)
     items = [_validated(by_id[d], json.loads(publisher.store.get_bytes(k))) for d in sorted(keys) for k in keys[d]]
     table = items_to_table(items)
+    del items  # the documents are rendered from the rows, as in an update
     collections: dict[str, dict] = {}
     rendered: dict[str, list[dict]] = {}
     for dataset_id, (offset, length) in collection_runs(table).items():
