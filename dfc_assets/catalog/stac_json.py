@@ -48,12 +48,23 @@ def item_document(item: dict, collection: dict, *, title: str = CATALOG_TITLE) -
     successor, `deprecated` of the previous latest) and the collection, whose item links name the latest. The
     GeoParquet rows keep `latest-version` (the catalog's queries use it)."""
     document = copy.deepcopy(item)
-    document["links"] = [l for l in document["links"] if l.get("rel") not in ("root", "parent", "latest-version")]
+    document["links"] = _document_links(document)
     document["links"] += [
         {"rel": "root", "href": f"../{CATALOG_FILE}", "type": JSON_MEDIA_TYPE, "title": title},
         {"rel": "parent", "href": f"./{COLLECTION_FILE}", "type": JSON_MEDIA_TYPE, "title": collection.get("title")},
     ]
     return document
+
+
+def _document_links(item: dict) -> list[dict]:
+    return [l for l in item.get("links", []) if l.get("rel") not in ("root", "parent", "latest-version")]
+
+
+def same_item_document(old: dict, new: dict, old_collection: dict, new_collection: dict) -> bool:
+    """Whether `item_document` gives the same file for both, without rendering either (an update compares thousands)."""
+    if old_collection.get("title") != new_collection.get("title"):
+        return False
+    return {**old, "links": _document_links(old)} == {**new, "links": _document_links(new)}
 
 
 def collection_document(collection: dict, items: Sequence[dict], *, title: str = CATALOG_TITLE,
@@ -93,14 +104,21 @@ def root_document(collections: Sequence[dict], *, catalog_id: str = CATALOG_ID, 
     return root
 
 
+def item_path(item: dict) -> str:
+    return f"{item['collection']}/{item['id']}.json"
+
+
+def collection_path(collection: dict) -> str:
+    return f"{collection['id']}/{COLLECTION_FILE}"
+
+
 def dataset_documents(collection: dict, items: Sequence[dict], *, title: str = CATALOG_TITLE,
                       geoparquet_url: str | None = None) -> dict[str, bytes]:
     """Relative path -> bytes of every STAC JSON file of one dataset: its items, then its collection.
 
     `items` are the dataset's version-linked items in catalog order (`link_versions`)."""
-    folder = collection["id"]
-    documents = {f"{folder}/{item['id']}.json": encode_json(item_document(item, collection, title=title)) for item in items}
-    documents[f"{folder}/{COLLECTION_FILE}"] = encode_json(collection_document(collection, items, title=title, geoparquet_url=geoparquet_url))
+    documents = {item_path(item): encode_json(item_document(item, collection, title=title)) for item in items}
+    documents[collection_path(collection)] = encode_json(collection_document(collection, items, title=title, geoparquet_url=geoparquet_url))
     return documents
 
 

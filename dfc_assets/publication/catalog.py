@@ -37,7 +37,8 @@ from dfc_assets.catalog.collection import DatasetFacts, build_collection, refres
 from dfc_assets.catalog.file_checks import CatalogFileError, verify_catalog_file
 from dfc_assets.catalog.geoparquet import CatalogFile, items_to_table, table_to_items, write_catalog_table
 from dfc_assets.catalog.merge import collection_runs, merge_rows
-from dfc_assets.catalog.stac_json import CATALOG_FILE, dataset_documents, encode_json, root_document
+from dfc_assets.catalog.stac_json import (CATALOG_FILE, collection_document, collection_path, encode_json, item_document, item_path,
+                                          root_document, same_item_document)
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.catalog.version_links import link_versions
 from dfc_assets.publication.context import PublicationError, Publisher
@@ -227,8 +228,10 @@ def _update(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict) -> P
     runs = collection_runs(previous.table)
     replacements: dict[str, pa.Table] = {}
     rendered: dict[str, list[dict]] = {}
+    previous_items: dict[str, list[dict]] = {}
     for dataset_id in sorted(new_items):
         old = table_to_items(previous.table.slice(*runs[dataset_id])) if dataset_id in runs else []
+        previous_items[dataset_id] = old
         merged = {item["id"]: item for item in old}
         merged.update((item["id"], item) for item in new_items[dataset_id])
         try:
@@ -238,11 +241,11 @@ def _update(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict) -> P
         rendered[dataset_id] = table_to_items(replacements[dataset_id])
         collections[dataset_id] = _collection(publisher, by_id[dataset_id], rendered[dataset_id])
     for dataset_id in sorted(refreshed - set(new_items)):
-        rendered[dataset_id] = table_to_items(previous.table.slice(*runs[dataset_id]))
+        rendered[dataset_id] = previous_items[dataset_id] = table_to_items(previous.table.slice(*runs[dataset_id]))
     table = merge_rows(previous.table, replacements, keep=set(by_id))
     candidates = set(new_items) | refreshed | removed
     return _publish(publisher, specs, head, previous, table, collections, rendered, candidates, announcements,
-                    full=False, unregistered=unregistered)
+                    full=False, unregistered=unregistered, previous_items=previous_items)
 
 
 @dataclass
@@ -253,7 +256,8 @@ class _Writes:
 
 def _publish(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict | None, previous: CatalogState | None,
              table: pa.Table, collections: dict[str, dict], rendered: dict[str, list[dict]], candidates: set[str],
-             announcements: list[inbox.Announcement], *, full: bool, unregistered: set[str]) -> PublishedCatalog:
+             announcements: list[inbox.Announcement], *, full: bool, unregistered: set[str],
+             previous_items: dict[str, list[dict]] | None = None) -> PublishedCatalog:
     """Validate the new file, then upload the build, the changed documents, the catalog, the head; then consume."""
     store = publisher.store
     runs = collection_runs(table)
@@ -270,7 +274,7 @@ def _publish(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict | No
     store.put_bytes(collections_key, gzip.compress(json.dumps({c: collections[c] for c in runs}, sort_keys=True).encode(), mtime=0))
 
     writes = _Writes()
-    changed = _write_documents(publisher, previous, table, runs, collections, rendered, candidates, writes)
+    changed = _write_documents(publisher, previous, table, runs, collections, rendered, previous_items or {}, candidates, writes)
     if publisher.read_json(CATALOG_HEAD) != head:
         raise PublicationError(f"catalog: another writer published a catalog while this one ran (its lease had expired); "
                                f"{CATALOG} stays as that writer left it, and the announced items stay for the next update")
@@ -293,8 +297,12 @@ def _publish(publisher: Publisher, specs: Sequence[DatasetSpec], head: dict | No
 
 
 def _write_documents(publisher: Publisher, previous: CatalogState | None, table: pa.Table, runs: dict[str, tuple[int, int]],
-                     collections: dict[str, dict], rendered: dict[str, list[dict]], candidates: set[str], writes: _Writes) -> set[str]:
-    """Upload the STAC JSON and feed files whose bytes differ from those rendered from the previous build."""
+                     collections: dict[str, dict], rendered: dict[str, list[dict]], previous_items: dict[str, list[dict]],
+                     candidates: set[str], writes: _Writes) -> set[str]:
+    """Upload the STAC JSON and feed files whose bytes differ from those of the previous build's rows.
+
+    Item files are compared as items first (`same_item_document`): a new version changes a few files of its
+    dataset, and only those are rendered, twice, to compare bytes."""
     store = publisher.store
     geoparquet_url = store.public_url(CATALOG)
     old_runs = collection_runs(previous.table) if previous else {}
@@ -307,20 +315,26 @@ def _write_documents(publisher: Publisher, previous: CatalogState | None, table:
 
     for dataset_id in sorted(candidates & set(runs)):
         offset, length = runs[dataset_id]
+        collection = collections[dataset_id]
         old_collection = previous.collections.get(dataset_id) if previous else None
         old_rows = previous.table.slice(*old_runs[dataset_id]) if dataset_id in old_runs else None  # type: ignore[union-attr]
-        if old_collection == collections[dataset_id] and old_rows is not None and old_rows.equals(table.slice(offset, length)):
+        if old_collection == collection and old_rows is not None and old_rows.equals(table.slice(offset, length)):
             continue
         changed.add(dataset_id)
-        new_items = rendered.get(dataset_id)
-        if new_items is None:
-            new_items = table_to_items(table.slice(offset, length))
-        old_items = table_to_items(old_rows) if old_rows is not None else []
-        new_documents = dataset_documents(collections[dataset_id], new_items, geoparquet_url=geoparquet_url)
-        old_documents = dataset_documents(old_collection, old_items, geoparquet_url=geoparquet_url) if old_collection else {}
-        for path, data in new_documents.items():
-            put(STAC_JSON_PREFIX + path, data, old_documents.get(path), writes.stac)
-        put(dataset_feed(dataset_id), dataset_feed_bytes(store, collections[dataset_id], new_items),
+        new_items = rendered[dataset_id] if dataset_id in rendered else table_to_items(table.slice(offset, length))
+        old_items = previous_items.get(dataset_id)
+        if old_items is None:
+            old_items = table_to_items(old_rows) if old_rows is not None else []
+        old_by_id = {item["id"]: item for item in old_items} if old_collection is not None else {}
+        for item in new_items:
+            old = old_by_id.get(item["id"])
+            if old is not None and same_item_document(old, item, old_collection, collection):
+                continue
+            put(STAC_JSON_PREFIX + item_path(item), encode_json(item_document(item, collection)),
+                encode_json(item_document(old, old_collection)) if old is not None else None, writes.stac)
+        put(STAC_JSON_PREFIX + collection_path(collection), encode_json(collection_document(collection, new_items, geoparquet_url=geoparquet_url)),
+            encode_json(collection_document(old_collection, old_items, geoparquet_url=geoparquet_url)) if old_collection else None, writes.stac)
+        put(dataset_feed(dataset_id), dataset_feed_bytes(store, collection, new_items),
             dataset_feed_bytes(store, old_collection, old_items) if old_collection else None, writes.feeds)
     changed |= candidates - set(runs)  # removed from the registry: gone from the file and the root catalog
     old_root = encode_json(root_document(list(previous.collections.values()), geoparquet_url=geoparquet_url)) if previous else None
@@ -328,4 +342,3 @@ def _write_documents(publisher: Publisher, previous: CatalogState | None, table:
         old_root, writes.stac)
     put(TORRENT_FEED, global_feed_bytes(store, table), global_feed_bytes(store, previous.table) if previous else None, writes.feeds)
     return changed
-
