@@ -8,9 +8,9 @@ order) and merged with the untouched rows as Arrow slices (`catalog.merge`). A f
 item with one LIST of `releases/`. Both end in the same `_publish`, so an update gives the same file, row for row
 and byte for byte, as a full rebuild of the same items.
 
-Only what changed is written: the STAC JSON files and feeds of a dataset are rendered from its previous rows and
-from its new rows, and uploaded where the bytes differ (new and re-linked items, the collection, the root catalog,
-the dataset's feed, the global feed). The collections of untouched datasets are refreshed from today's specs and the
+Only what changed is written: the STAC JSON files and feeds of a dataset are compared between its previous rows
+and its new rows, and uploaded where the bytes differ (the new item, its neighbours, the collection, the root
+catalog when a dataset appears, the dataset's feed, the global feed). The collections of untouched datasets are refreshed from today's specs and the
 previous build's collections (`state/catalog/builds/{sha}.collections.json.gz`), without reading their items, so a
 spec change (a new title) reaches the footer, the STAC JSON and the feeds as in a full rebuild.
 
@@ -40,7 +40,6 @@ from dfc_assets.catalog.merge import collection_runs, merge_rows
 from dfc_assets.catalog.stac_json import (CATALOG_FILE, collection_document, collection_path, encode_json, item_document, item_path,
                                           root_document, same_item_document)
 from dfc_assets.catalog.validate import validate_item
-from dfc_assets.catalog.version_links import link_versions
 from dfc_assets.publication.context import PublicationError, Publisher
 from dfc_assets.publication.feeds import dataset_feed_bytes, global_feed_bytes
 from dfc_assets.publication.writer_lock import writer_lock
