@@ -52,6 +52,15 @@ def build_collection(dataset: DatasetFacts, items: Sequence[dict]) -> dict:
     strangers = sorted({i["id"] for i in items if i.get("collection") != dataset.dataset_id})
     if strangers:
         raise ValueError(f"dataset {dataset.dataset_id!r}: items {strangers} belong to another collection")
+    return collection_with_extent(dataset, _spatial(items), _interval(items))
+
+
+def refreshed_collection(dataset: DatasetFacts, previous: dict) -> dict:
+    """The collection of a dataset whose versions did not change: the extent of `previous`, the facts of today's spec."""
+    return collection_with_extent(dataset, previous["extent"]["spatial"]["bbox"][0], previous["extent"]["temporal"]["interval"][0])
+
+
+def collection_with_extent(dataset: DatasetFacts, spatial: list[float], interval: list[str | None]) -> dict:
     producer = {"name": dataset.producer, "roles": ["producer", "licensor"]}
     if dataset.producer_url:
         producer["url"] = dataset.producer_url
@@ -65,7 +74,7 @@ def build_collection(dataset: DatasetFacts, items: Sequence[dict]) -> dict:
         "language": dict(c.ENGLISH),
         "license": dataset.license,
         "providers": [producer, dict(c.DATA_FOR_CANADA), dict(c.ZENODO_HOST)],
-        "extent": {"spatial": {"bbox": [_spatial(items)]}, "temporal": {"interval": [_interval(items)]}},
+        "extent": {"spatial": {"bbox": [list(spatial)]}, "temporal": {"interval": [list(interval)]}},
         "links": [],
         "assets": {},
     }

@@ -7,15 +7,19 @@ the spec's JSON schema, every item against the vendored STAC schemas, and the ve
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 import geoparquet_validator
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dfc_assets.catalog.geoparquet import read_catalog, read_footer
+from dfc_assets.catalog.geoparquet import read_catalog_table, read_footer, table_to_items
 from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
 from dfc_assets.catalog.validate import StacValidationError, item_problems, validate_footer
 from dfc_assets.catalog.version_links import sort_items
+from dfc_assets.versions import version_sort_key
 
 CONFORMANCE_CLASSES = ("core", "covering")
 
@@ -55,8 +59,34 @@ def _relation_problems(items: list[dict]) -> list[str]:
     return problems
 
 
-def verify_catalog_file(path: Path) -> int:
-    """Raise CatalogFileError listing every problem; return the number of items checked."""
+def _order_problems(table: pa.Table) -> list[str]:
+    """Over every row, from three columns: catalog order, and only the last version of each collection current."""
+    collections = table.column("collection").to_pylist()
+    versions = table.column("version").to_pylist()
+    deprecated = table.column("deprecated").to_pylist()
+    problems: list[str] = []
+    previous: tuple | None = None
+    for index, (collection, version) in enumerate(zip(collections, versions)):
+        key = (collection or "", version_sort_key(version))
+        if previous is not None and key <= previous:
+            problems.append(f"rows are not sorted by collection then version order (row {index}: {collection} {version})")
+            break
+        previous = key
+    for index, collection in enumerate(collections):
+        last = index + 1 == len(collections) or collections[index + 1] != collection
+        if bool(deprecated[index]) == last:
+            problems.append(f"collection {collection!r}: version {versions[index]!r} has deprecated={deprecated[index]}, "
+                            f"expected {not last} (only the latest version is current)")
+    return problems
+
+
+def verify_catalog_file(path: Path, *, only_collections: Collection[str] | None = None) -> int:
+    """Raise CatalogFileError listing every problem; return the number of rows checked.
+
+    GeoParquet conformance, schema, footer, catalog order and `deprecated` are checked over the whole file; the item
+    checks (STAC schemas, version links) over the items of `only_collections`, or of every collection when None. An
+    incremental update passes the collections it rewrote: the other rows are copied unchanged from a file that passed.
+    """
     path = Path(path)
     problems = geoparquet_problems(path)
     schema = pq.read_schema(path)
@@ -68,12 +98,18 @@ def verify_catalog_file(path: Path) -> int:
     except (StacValidationError, ValueError) as error:
         problems.append(f"footer: {error}")
         footer = {"collections": {}}
-    items = read_catalog(path)
+    table = read_catalog_table(path)
+    rows = table.num_rows
+    problems.extend(_order_problems(table))
+    if footer.get("collections"):
+        absent = sorted(set(pc.unique(table.column("collection")).to_pylist()) - set(footer["collections"]))
+        problems.extend(f"collection {c!r} is not in the footer" for c in absent)
+    if only_collections is not None:
+        table = table.filter(pc.is_in(table.column("collection"), value_set=pa.array(sorted(only_collections), pa.string())))
+    items = table_to_items(table)
     for item in items:
         problems.extend(f"item {item['id']!r}: {p}" for p in item_problems(item))
-        if footer.get("collections") and item["collection"] not in footer["collections"]:
-            problems.append(f"item {item['id']!r}: collection {item['collection']!r} is not in the footer")
     problems.extend(_relation_problems(items))
     if problems:
         raise CatalogFileError(f"catalog file {path} must not be published ({len(problems)} problem(s)):\n  - " + "\n  - ".join(problems))
-    return len(items)
+    return rows

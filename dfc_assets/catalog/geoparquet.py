@@ -1,6 +1,7 @@
 """Write and read the STAC GeoParquet catalog file (STAC GeoParquet v1.1 on GeoParquet 1.1).
 
-The file is rebuilt from all items every time: version links applied, rows sorted by collection then version
+The file is written from rows in catalog order (all items, or the previous file's rows merged with the rows of the
+datasets that changed, `catalog.merge`): version links applied, rows sorted by collection then version
 order, the pinned schema, zstd, row groups sized so a one-dataset lookup over HTTP reads few bytes, the
 collections in the `stac-geoparquet` footer key, written to a temporary file and moved into place atomically.
 """
@@ -95,7 +96,7 @@ def _runs(values: Sequence[str]) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class CatalogFile:
-    path: Path
+    path: Path | None  # None when an update found nothing to change and wrote no file
     rows: int
     size: int
     sha256: str
@@ -120,21 +121,21 @@ def _geo_metadata(table: pa.Table) -> dict:
     return {"version": GEOPARQUET_VERSION, "primary_column": "geometry", "columns": {"geometry": column}}
 
 
-def _footer(items: Sequence[dict], collections: Sequence[dict]) -> dict:
+def _footer(collection_ids: set[str], collections: Sequence[dict]) -> dict:
     by_id: dict[str, dict] = {}
     for collection in collections:
         if collection["id"] in by_id:
             raise ValueError(f"collection {collection['id']!r} given twice to write_catalog")
         by_id[collection["id"]] = collection
-    missing = sorted({i["collection"] for i in items} - set(by_id))
+    missing = sorted(collection_ids - set(by_id))
     if missing:
         raise ValueError(f"items refer to collection(s) {missing} that were not given to write_catalog; "
                          "pass one collection per dataset")
     return {"version": STAC_GEOPARQUET_METADATA_VERSION, "collections": dict(sorted(by_id.items()))}
 
 
-def _footer_bytes(items: Sequence[dict], collections: Sequence[dict]) -> bytes:
-    footer = _footer(items, collections)
+def _footer_bytes(collection_ids: set[str], collections: Sequence[dict]) -> bytes:
+    footer = _footer(collection_ids, collections)
     encoded = json.dumps(footer, separators=(",", ":"), ensure_ascii=False).encode()
     if len(encoded) > FOOTER_COLLECTIONS_BUDGET:
         footer["collections"] = {}
@@ -164,11 +165,18 @@ def items_to_table(items: Sequence[dict]) -> pa.Table:
 
 def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: Path) -> CatalogFile:
     """Rebuild the whole catalog file from all items; collections go into the footer while they fit its budget."""
+    return write_catalog_table(items_to_table(items), collections, out_path)
+
+
+def write_catalog_table(table: pa.Table, collections: Sequence[dict], out_path: Path) -> CatalogFile:
+    """Write rows already in catalog order (see `items_to_table`, `catalog.merge`), atomically."""
     out_path = Path(out_path)
-    table = items_to_table(items)
+    if not table.schema.equals(CATALOG_SCHEMA):
+        raise ValueError("catalog table is not in the pinned CATALOG_SCHEMA")
+    collection_column = table.column("collection")
     metadata = {
         b"geo": json.dumps(_geo_metadata(table), separators=(",", ":")).encode(),
-        STAC_GEOPARQUET_FOOTER_KEY.encode(): _footer_bytes(items, collections),
+        STAC_GEOPARQUET_FOOTER_KEY.encode(): _footer_bytes(set(pa.compute.unique(collection_column).to_pylist()), collections),
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
@@ -181,7 +189,7 @@ def write_catalog(items: Sequence[dict], collections: Sequence[dict], out_path: 
         with pq.ParquetWriter(tmp, CATALOG_SCHEMA, compression="zstd", compression_level=ZSTD_LEVEL,
                               write_statistics=STATISTICS_COLUMNS, store_schema=False) as writer:
             max_rows = row_group_rows(len(table))
-            for offset, length in row_groups(table.column("collection").to_pylist(), max_rows):
+            for offset, length in row_groups(collection_column.to_pylist(), max_rows):
                 writer.write_table(table.slice(offset, length), row_group_size=max_rows)
             writer.add_key_value_metadata(metadata)
         with open(tmp, "rb+") as handle:

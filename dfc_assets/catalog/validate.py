@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 
 import jsonschema
+import jsonschema_rs
 from jsonschema_specifications import REGISTRY as METASCHEMAS
 from pystac.validation.local_validator import get_local_schema_cache
 from referencing import Registry, Resource
@@ -36,8 +37,13 @@ def vendored_schemas() -> dict[str, dict]:
 
 
 @cache
+def _schemas() -> dict[str, dict]:
+    return {**get_local_schema_cache(), **vendored_schemas()}
+
+
+@cache
 def _registry() -> Registry:
-    schemas = {**get_local_schema_cache(), **vendored_schemas()}
+    schemas = _schemas()
     resources_by_uri = [(uri, Resource.from_contents(schema, default_specification=DRAFT7)) for uri, schema in schemas.items()]
     return METASCHEMAS.with_resources(resources_by_uri).crawl()
 
@@ -53,6 +59,22 @@ def _validator(uri: str) -> jsonschema.Draft7Validator:
             "instead of fetching it at run time"
         ) from error
     return jsonschema.Draft7Validator(schema, registry=registry)
+
+
+def _vendored(uri: str) -> dict:
+    """The retriever of the fast validator: vendored schemas only, so a missing one fails instead of downloading."""
+    return _schemas()[uri.split("#", 1)[0]]
+
+
+@cache
+def _fast_validator(uri: str) -> jsonschema_rs.Draft7Validator | None:
+    """jsonschema-rs over the same vendored schemas, formats not asserted (as jsonschema's default): about 60x faster
+    (0.16 ms against 10 ms an item), which a full rebuild of 100,000 items needs. Only says valid or not; the
+    messages come from jsonschema. None when the schema (or one it refers to) is not vendored."""
+    try:
+        return jsonschema_rs.Draft7Validator(_schemas()[uri], retriever=_vendored, validate_formats=False)
+    except (KeyError, ValueError, jsonschema_rs.ReferencingError):
+        return None
 
 
 def _wrong_branch(error: jsonschema.ValidationError) -> bool:
@@ -72,6 +94,9 @@ def _short(text: str, limit: int = 240) -> str:
 
 
 def _schema_errors(obj: dict, uri: str) -> Iterator[str]:
+    fast = _fast_validator(uri)
+    if fast is not None and fast.is_valid(obj):
+        return
     for error in _validator(uri).iter_errors(obj):
         specific = _most_specific(error)
         path = list(specific.absolute_path)

@@ -1,16 +1,33 @@
-"""Asset `catalog/torrent_feed`: BEP 36-style RSS feeds of every published torrent, one per dataset and one for all."""
+"""Asset `catalog/torrent_feed`: BEP 36-style RSS feeds of the published torrents, rendered from catalog rows.
+
+`feeds/{dataset id}.xml` lists every version of one dataset; `feeds/torrents.xml` lists the newest
+GLOBAL_FEED_ENTRIES versions of all datasets. A catalog update (`publication.catalog.build_catalog`) rewrites the
+feeds of the datasets that changed and the global feed, when their bytes change; `build_feeds` reports them, or
+rewrites every feed from the published catalog (a repair, not needed in normal operation). A dataset gets its feed
+with its first version.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from dfc_assets.catalog.conventions import parse_datetime
-from dfc_assets.publication.catalog import published_items
+from dfc_assets.catalog.geoparquet import table_to_items
+from dfc_assets.catalog.merge import collection_runs
+from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
 from dfc_assets.publication.context import Publisher
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage import TORRENT_FEED, dataset_feed
+from dfc_assets.storage import ObjectStore, TORRENT_FEED, dataset_feed
 from dfc_assets.torrent.feed import FeedEntry, torrent_feed
+
+GLOBAL_FEED_ENTRIES = 500
+"""The global feed holds the newest 500 versions (about 500 KB): more than a busy StatCan morning (a few hundred
+tables), so a seeder's RSS rule polling hourly (the feed's ttl) or even daily misses nothing; every version stays in
+its dataset's feed. The whole history in one feed would be 100 MB at 100,000 versions, downloaded on every poll."""
 
 
 @dataclass(frozen=True)
@@ -37,23 +54,65 @@ def feed_entry(item: dict) -> FeedEntry:
     )
 
 
-def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec]) -> PublishedFeeds:
-    everything: list[FeedEntry] = []
-    written: dict[str, str] = {}
-    for spec in specs:
-        entries = [feed_entry(item) for item in published_items(publisher, spec)]
-        everything += entries
-        key = dataset_feed(spec.id)
-        publisher.store.put_bytes(key, torrent_feed(
-            entries, title=f"Data for Canada: {spec.title.en}", link=publisher.store.public_url(key),
-            description=f"New versions of {spec.id} as torrents (web-seeded by Zenodo and Data for Canada).",
-            self_url=publisher.store.public_url(key),
-        ))
-        written[spec.key] = key
-    publisher.store.put_bytes(TORRENT_FEED, torrent_feed(
-        everything, title="Data for Canada: every dataset version", link=publisher.store.public_url(TORRENT_FEED),
-        description="Every published dataset version as a torrent (BEP 36 style; guid = v1 info-hash).",
-        self_url=publisher.store.public_url(TORRENT_FEED),
-    ))
-    publisher.log(f"feeds: {len(everything)} torrents in {TORRENT_FEED} and {len(written)} dataset feeds")
-    return PublishedFeeds(TORRENT_FEED, written, len(everything))
+def dataset_feed_bytes(store: ObjectStore, collection: dict, items: Sequence[dict]) -> bytes:
+    """Every version of one dataset; titled from its collection (the spec's English title)."""
+    key = dataset_feed(collection["id"])
+    return torrent_feed(
+        [feed_entry(item) for item in items], title=f"Data for Canada: {collection.get('title')}", link=store.public_url(key),
+        description=f"New versions of {collection['id']} as torrents (web-seeded by Zenodo and Data for Canada).",
+        self_url=store.public_url(key),
+    )
+
+
+def newest_rows(table: pa.Table, count: int | None = None) -> pa.Table:
+    """The rows the global feed lists (GLOBAL_FEED_ENTRIES unless `count`): newest `published` first, ties by v1
+    info-hash (the feed's own order), read from two columns without turning the other rows into items."""
+    count = GLOBAL_FEED_ENTRIES if count is None else count
+    if not len(table):
+        return table
+    infohash = pc.struct_field(pc.struct_field(table.column("assets"), "torrent"), "dfc:infohash_v1")
+    keys = pa.table({"published": table.column("published"), "infohash": infohash})
+    order = pc.sort_indices(keys, sort_keys=[("published", "descending"), ("infohash", "descending")])
+    return table.take(order[:count])
+
+
+def global_feed_bytes(store: ObjectStore, table: pa.Table) -> bytes:
+    return torrent_feed(
+        [feed_entry(item) for item in table_to_items(newest_rows(table))],
+        title="Data for Canada: the newest dataset versions", link=store.public_url(TORRENT_FEED),
+        description=(f"The newest {GLOBAL_FEED_ENTRIES} published dataset versions as torrents (BEP 36 style; guid = v1 "
+                     "info-hash); every version of a dataset is in its own feed, feeds/{dataset id}.xml."),
+        self_url=store.public_url(TORRENT_FEED),
+    )
+
+
+def build_feeds(publisher: Publisher, specs: Sequence[DatasetSpec], *, rewrite: bool = False) -> PublishedFeeds:
+    """The feeds of the published catalog. Every catalog update writes the feeds that changed before it names its
+    build in the head, so the feeds are current whenever a head exists: this reads only the head (one GET).
+    `rewrite=True` (a repair), or no catalog yet, rewrites every feed from the published catalog, under the
+    catalog's writer lease so that it never interleaves with an update."""
+    from dfc_assets.publication.catalog import CATALOG_HEAD, CATALOG_LOCK, published_state
+    from dfc_assets.publication.writer_lock import writer_lock
+
+    head = publisher.read_json(CATALOG_HEAD)
+    if head is not None and not rewrite:
+        counts = head.get("counts", {})
+        written = {spec.key: dataset_feed(spec.id) for spec in specs if counts.get(spec.id)}
+        entries = min(head["rows"], GLOBAL_FEED_ENTRIES)
+        publisher.log(f"feeds: current with catalog build {head['build_key']} ({entries} torrents in {TORRENT_FEED}, "
+                      f"{len(written)} dataset feeds)")
+        return PublishedFeeds(TORRENT_FEED, written, entries)
+    with writer_lock(publisher.store, CATALOG_LOCK, what="feeds", log=publisher.log):
+        state = published_state(publisher)
+        written = {}
+        table = state.table if state is not None else CATALOG_SCHEMA.empty_table()
+        runs = collection_runs(table)
+        for spec in specs:
+            if state is not None and spec.id in runs and spec.id in state.collections:
+                items = table_to_items(table.slice(*runs[spec.id]))
+                publisher.store.put_bytes(dataset_feed(spec.id), dataset_feed_bytes(publisher.store, state.collections[spec.id], items))
+                written[spec.key] = dataset_feed(spec.id)
+        publisher.store.put_bytes(TORRENT_FEED, global_feed_bytes(publisher.store, table))
+    entries = len(newest_rows(table))
+    publisher.log(f"feeds: {entries} torrents in {TORRENT_FEED} and {len(written)} dataset feeds rewritten")
+    return PublishedFeeds(TORRENT_FEED, written, entries)

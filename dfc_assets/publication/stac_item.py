@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timezone
 
 import shapely.geometry
 
+from dfc_assets.catalog.inbox import announce_item
 from dfc_assets.catalog.item import ExtraFile, TorrentV1, VersionFacts, build_item
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
@@ -118,6 +119,7 @@ def write_stac_item(publisher: Publisher, spec: DatasetSpec, version: str) -> Pu
             raise PublicationError(f"{label(spec, version)}: STAC item does not validate: {error}") from error
         publisher.store.put_bytes(keys.stac_item, canonical_json(item), if_absent=True)
         existing = json.loads(canonical_json(item))
+    announce_item(publisher.store, spec.id, version)  # for the next catalog update; a retry announces again
     moved = promote_latest(publisher, spec, version)
     manifest = publisher.published.manifest(spec.id, version)
     if manifest is not None:

@@ -99,7 +99,8 @@ class LocalFolderStore:
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         found = []
-        for path in sorted(self.root.rglob("*")):
+        folder = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root  # walk only below the prefix
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.name.startswith(".incoming-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):

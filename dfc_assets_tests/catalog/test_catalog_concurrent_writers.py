@@ -1,4 +1,5 @@
-"""Two catalog rebuilds at once (publication.catalog.build_catalog) on one LocalFolderStore: no lost or corrupt file.
+"""Two catalog writers at once (publication.catalog.build_catalog, update or full rebuild) on one LocalFolderStore:
+no lost row, no corrupt file.
 
 Each writer has its own scratch folder, as each Dagster run has. In Dagster the `stac_catalog` pool runs one
 rebuild at a time; these tests run the domain function without it, as `dfc demo`/`dfc backfill` in process can.
@@ -15,6 +16,7 @@ import pytest
 
 from dfc_assets.catalog.file_checks import verify_catalog_file
 from dfc_assets.catalog.geoparquet import read_catalog
+from dfc_assets.catalog.inbox import announce_item
 from dfc_assets.catalog.item import build_item
 from dfc_assets.publication.catalog import build_catalog
 from dfc_assets.publication.context import Publisher
@@ -27,8 +29,10 @@ WAIT_SECONDS = 60
 
 
 def publish_item(store, spec, version: str, record: int) -> str:
+    """What the stac_item step does: write the item, then announce it to the catalog's inbox."""
     item = build_item(version_facts(spec.id, version, record=record, bbox=MONTREAL_BBOX))
     store.put_bytes(VersionKeys(spec.id, version).stac_item, json.dumps(item).encode())
+    announce_item(store, spec.id, version)
     return item["id"]
 
 
@@ -86,7 +90,7 @@ def test_two_rebuilds_at_once_leave_a_valid_complete_catalog(store, seeded, tmp_
     for info in store.list(CATALOG_BUILDS_PREFIX):
         assert verify_catalog_file(store.root / info.key) == len(seeded), f"build {info.key} is not a complete valid catalog"
     assert not [p for p in (store.root / "catalog").rglob("*") if p.name.startswith(".")], "temporary files left behind"
-    assert all(sum("written to" in message for message in messages) == 3 for messages in logs)
+    assert all(sum("written to" in m or "stays as it is" in m for m in messages) == 3 for messages in logs)
 
 
 def test_two_runs_each_publishing_a_version_keep_both_rows(store, seeded, tmp_path):
@@ -173,15 +177,17 @@ def test_a_rebuild_overtaken_by_a_newer_publication_does_not_publish_over_it(sto
     assert published_ids(store) == sorted(seeded + [slow_id, fast_id]), "a row published by the other run was lost"
 
 
-def test_a_broken_item_fails_the_rebuild_and_leaves_the_published_catalog_untouched(store, seeded, tmp_path):
+@pytest.mark.parametrize("full", [False, True], ids=["update", "full-rebuild"])
+def test_a_broken_item_fails_the_rebuild_and_leaves_the_published_catalog_untouched(store, seeded, tmp_path, full):
     build_catalog(publisher(store, tmp_path / "first", []), SPECS)
     before = (store.root / CATALOG).read_bytes()
     builds_before = store.list(CATALOG_BUILDS_PREFIX)
     broken = build_item(version_facts(SPECS[0].id, "2025-09-11", record=400))
     broken["properties"]["sci:doi"] = 12345
     store.put_bytes(VersionKeys(SPECS[0].id, "2025-09-11").stac_item, json.dumps(broken).encode())
+    announce_item(store, SPECS[0].id, "2025-09-11")
     with pytest.raises(Exception, match="2025-09-11"):
-        build_catalog(publisher(store, tmp_path / "second", []), SPECS)
+        build_catalog(publisher(store, tmp_path / "second", []), SPECS, full=full)
     assert (store.root / CATALOG).read_bytes() == before
     assert store.list(CATALOG_BUILDS_PREFIX) == builds_before
     assert published_ids(store) == sorted(seeded)
