@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dfc_assets.cli.run_liveness import patch_pool_wait, process_tags, sweep_dead_runs, wait_for_pools, was_interrupted
 from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
@@ -45,15 +46,25 @@ class Embedded:
     settings: Settings
     defs: dg.Definitions
     instance: dg.DagsterInstance
+    say: Callable[[str], None] = print
+
+    def execute(self, job_name: str, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
+        """One run in this process, tagged with it (run_liveness), once the job's pools have a free slot."""
+        job = self.defs.resolve_job_def(job_name)
+        wait_for_pools(self.instance, job, self.say)
+        result = job.execute_in_process(partition_key=partition_key, instance=self.instance, raise_on_error=False, tags=process_tags())
+        if was_interrupted(result):
+            raise KeyboardInterrupt(f"run {result.run_id} of {job_name} was interrupted")
+        return result
 
     def publish(self, spec: DatasetSpec, version: str) -> str | None:
         """Run the dataset's publishing job for one version; the failure, if any."""
         self.instance.add_dynamic_partitions(spec.partitions_name, [version])
-        result = self.defs.resolve_job_def(publish_job_name(spec)).execute_in_process(partition_key=version, instance=self.instance, raise_on_error=False)
+        result = self.execute(publish_job_name(spec), version)
         return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
 
     def build_catalog(self) -> str | None:
-        result = self.defs.resolve_job_def(CATALOG_JOB).execute_in_process(instance=self.instance, raise_on_error=False)
+        result = self.execute(CATALOG_JOB)
         return None if result.success else f"catalog: run {result.run_id} failed: {first_failure(result)}"
 
 
@@ -80,4 +91,6 @@ def embedded(workdir: Path, say: Callable[[str], None] = print) -> Iterator[Embe
         from dfc_assets.definitions import build_definitions
 
         instance = stack.enter_context(dg.DagsterInstance.get())
-        yield Embedded(workdir, load_settings(), build_definitions(), instance)
+        patch_pool_wait()
+        sweep_dead_runs(instance, say)
+        yield Embedded(workdir, load_settings(), build_definitions(), instance, say)

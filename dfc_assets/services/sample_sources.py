@@ -46,6 +46,8 @@ class SampleSourceHandler(FileServingHandler):
         self.wfile.write(data)
 
     def metadata(self, product_id: str) -> dict | None:
+        if not (product_id.isascii() and product_id.isdigit()):
+            return None  # a product id is digits; anything else could name a file outside the folder
         path = self.root / "wds" / "cube-metadata" / f"{product_id}.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
