@@ -13,13 +13,14 @@ waits: ``patch_pool_wait`` makes it sleep and obey the signal.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Callable, Iterable
 
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+
+from dfc_assets.processes import process_is_gone, this_process
 
 PID_TAG = "dfc/pid"
 HOST_TAG = "dfc/host"
@@ -29,39 +30,17 @@ UNFINISHED = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRu
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
-def process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot): tells a live process from a reused pid."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 def process_tags() -> dict[str, str]:
     """Tags naming the process that executes a run in process."""
-    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-    start = process_start(os.getpid())
-    if start is not None:
-        tags[PROCESS_START_TAG] = start
+    me = this_process()
+    tags = {PID_TAG: me["pid"], HOST_TAG: me["host"]}
+    if "start" in me:
+        tags[PROCESS_START_TAG] = me["start"]
     return tags
 
 
-def process_is_gone(tags: dict[str, str]) -> bool:
-    """True when the run's tags name a process on this host that no longer exists (False if unknown or elsewhere)."""
-    if tags.get(HOST_TAG) != socket.gethostname() or not tags.get(PID_TAG, "").isdigit():
-        return False
-    pid = int(tags[PID_TAG])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # alive, another user's
-    recorded, current = tags.get(PROCESS_START_TAG), process_start(pid)
-    return recorded is not None and current is not None and recorded != current
+def run_process_is_gone(tags: dict[str, str]) -> bool:
+    return process_is_gone(tags.get(HOST_TAG), tags.get(PID_TAG), tags.get(PROCESS_START_TAG))
 
 
 def sweep_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None] = lambda m: None) -> list[str]:
@@ -71,7 +50,7 @@ def sweep_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None] = l
     """
     failed = []
     for run in instance.get_runs(RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})):
-        if not process_is_gone(run.tags):
+        if not run_process_is_gone(run.tags):
             continue
         message = (f"dfc: the process that ran this run (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) is gone, "
                    "killed before the run ended; marked failed and its pool slots freed")
