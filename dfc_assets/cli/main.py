@@ -46,12 +46,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:
-        for row in report.versions:
-            v2 = row["infohash_v2"] or "-"
-            print(f"{row['dataset']}  {row['version']}  DOI {row['doi']}  concept {row['concept_doi']}  btih {row['infohash_v1']}  btmh {v2}  {row['size']} bytes")
-        print(f"catalog: {report.catalog_path} ({report.catalog_rows} rows)")
-        for failure in report.failures:
-            print(f"FAILED: {failure}")
+        print("\n".join(report.lines()))
     return 1 if report.failures or not report.versions else 0
 
 

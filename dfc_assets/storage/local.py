@@ -11,9 +11,14 @@ from pathlib import Path
 from dfc_assets.storage.store import ObjectExists, ObjectInfo
 
 
-def _check_key(key: str) -> str:
-    """A key is '/'-separated names: no empty, '.' or '..' segment, no backslash or control character."""
+def _check_key(key: str, *, prefix: bool = False) -> str:
+    """A key is '/'-separated names: no empty, '.' or '..' segment, no backslash or control character.
+
+    A ``prefix`` (for a URL of a folder, a BEP 19 web seed) may end with '/'.
+    """
     segments = key.split("/")
+    if prefix and len(segments) > 1 and segments[-1] == "":
+        segments.pop()
     if not key or any(s in ("", ".", "..") for s in segments) or any(ord(c) < 32 or c in "\\\x7f" for c in key):
         raise ValueError(f"invalid object key {key!r}")
     return key
@@ -118,7 +123,7 @@ class LocalFolderStore:
         self._path(key).unlink(missing_ok=True)
 
     def public_url(self, key: str) -> str:
-        return self.public_base_url + _check_key(key)
+        return self.public_base_url + _check_key(key, prefix=True)
 
     def describe(self) -> str:
         return f"local folder {self.root} served at {self.public_base_url}"
