@@ -6,13 +6,19 @@ import os
 import socket
 
 
-def process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), which tells a live process from a reused pid."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/{pid}/stat after the command name: state, ppid, ... (proc(5)); None where there is no /proc entry."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19]
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+
+
+def process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), which tells a live process from a reused pid."""
+    fields = _stat_fields(pid)
+    return fields[19] if fields and len(fields) > 19 else None
 
 
 def this_process() -> dict[str, str]:
@@ -40,5 +46,8 @@ def process_is_gone(host: str | None, pid: str | int | None, start: str | None =
         return True
     except PermissionError:
         pass  # it lives, as another user
-    current = process_start(pid)
+    fields = _stat_fields(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return True  # exited, not yet reaped by its parent
+    current = fields[19] if fields and len(fields) > 19 else None
     return start is not None and current is not None and start != current

@@ -137,7 +137,7 @@ def write_event_log(run: Embedded, path: Path) -> Path:
             out.write(f"# run {dagster_run.run_id} {dagster_run.job_name} {dagster_run.status.value} tags {dict(dagster_run.tags)}\n")
             for entry in run.instance.all_logs(dagster_run.run_id):
                 stamp = datetime.fromtimestamp(entry.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-                event = entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
+                event = entry.dagster_event.event_type.name if entry.dagster_event else "LOG"
                 message = entry.dagster_event.message if entry.dagster_event and entry.dagster_event.message else entry.user_message
                 out.write(f"{stamp} {logging.getLevelName(entry.level)} {dagster_run.run_id[:8]} {entry.step_key or '-'} {event} {message}\n")
     return path

@@ -87,7 +87,8 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
 def error_with_causes(error) -> str:
     parts = []
     while error is not None:
-        parts.append(" ".join(error.message.split()))
+        if not (error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None):  # only "Error occurred in op X"
+            parts.append(" ".join(error.message.split()))
         error = error.cause
     return "; caused by ".join(parts)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.latest import current_latest
 from dfc_assets.publication.torrent import load_torrent, mirror_web_seed
-from dfc_assets.publication.verify import Fixity, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
+from dfc_assets.publication.verify import Fixity, archive_matches_its_index, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import VersionKeys
@@ -151,7 +151,8 @@ def verify_version(publisher: Publisher, spec: DatasetSpec, version: str, *, pro
         raise LookupError(f"{label(spec, version)} is not published: nothing under releases/{spec.id}/{version}/ "
                           f"(published versions: {', '.join(published_versions(publisher, spec)) or 'none'})")
     checks: list[tuple[str, Fixity]] = []
-    for name, check in (("artifact_matches_manifest", artifact_matches_manifest), ("zenodo_file_matches_artifact", zenodo_file_matches_artifact)):
+    for name, check in (("archive_matches_its_index", archive_matches_its_index), ("artifact_matches_manifest", artifact_matches_manifest),
+                        ("zenodo_file_matches_artifact", zenodo_file_matches_artifact)):
         progress(name)
         checks.append((name, check(publisher, spec, version)))
     progress("web_seeds_serve_the_torrent")
@@ -172,7 +173,7 @@ def verification_steps(publisher: Publisher, spec: DatasetSpec, version: str) ->
     extra = 0
     if torrent is not None:
         extra = len([u for u in candidate_mirrors(publisher, spec, version, torrent.info.web_seeds) if u not in torrent.info.web_seeds])
-    return 3 + extra
+    return 4 + extra
 
 
 def _health(report: WebSeedReport) -> MirrorHealth:
