@@ -61,13 +61,20 @@ def _dev(args: argparse.Namespace) -> int:
         print(f"local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}", flush=True)
         workspace = workdir / "workspace.yaml"  # location name dfc_assets, as in production and for `dfc backfill --webserver`
         workspace.write_text("load_from:\n  - python_module:\n      module_name: dfc_assets.definitions\n      location_name: dfc_assets\n", encoding="utf-8")
-        command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
+        dagster = Path(sys.executable).with_name("dagster")
+        command = [str(dagster) if dagster.exists() else "dagster", "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
         # Its own session: a Ctrl-C reaches it once, through us, and it shuts down its webserver and daemon itself.
         process = subprocess.Popen(command, env=env, start_new_session=True)
+        from dfc_assets.cli.run_liveness import sweep_every
+
+        stop = threading.Event()
+        sweep_every(env["DAGSTER_HOME"], stop, say=lambda message: print(message, file=sys.stderr, flush=True))
         try:
             return process.wait()
         except KeyboardInterrupt:
             return stop_child(process)
+        finally:
+            stop.set()
 
 
 def stop_child(process: subprocess.Popen, grace_seconds: float = 60) -> int:

@@ -14,6 +14,7 @@ waits: ``patch_pool_wait`` makes it sleep and obey the signal.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -43,20 +44,44 @@ def run_process_is_gone(tags: dict[str, str]) -> bool:
     return process_is_gone(tags.get(HOST_TAG), tags.get(PID_TAG), tags.get(PROCESS_START_TAG))
 
 
-def sweep_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None] = lambda m: None) -> list[str]:
+def worker_pid(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The pid a run worker of `dagster dev` (DefaultRunLauncher) recorded in its engine events, if any."""
+    from dagster._core.events import DagsterEventType
+
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        if entry.step_key is not None:
+            continue  # a step's subprocess, which ends before its run does
+        metadata = getattr(entry.dagster_event.event_specific_data, "metadata", None) or {}
+        value = metadata.get("pid")
+        if value is not None:
+            return str(getattr(value, "value", value))  # the first: "Started process for run (pid: N)"
+    return None
+
+
+def sweep_dead_runs(instance: dg.DagsterInstance, say: Callable[[str], None] = lambda m: None, *, local_instance: bool = True) -> list[str]:
     """Mark failed every unfinished run whose process is gone, and free every pool slot held by a finished run.
 
-    Returns the ids of the runs marked failed.
+    Runs of this project's in-process runner name their process in tags; with ``local_instance`` (an instance in a
+    folder of this machine, as the embedded default's), runs that `dagster dev` launched are judged by the pid
+    their worker recorded. Returns the ids of the runs marked failed.
     """
     failed = []
-    for run in instance.get_runs(RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})):
-        if not run_process_is_gone(run.tags):
+    host = socket.gethostname()
+    for run in instance.get_runs(RunsFilter(statuses=UNFINISHED)):
+        if HOST_TAG in run.tags:
+            gone, pid = run_process_is_gone(run.tags), run.tags.get(PID_TAG)
+        elif local_instance and run.status in (DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING):
+            pid = worker_pid(instance, run.run_id)  # launched by `dagster dev` on this instance, so on this host
+            gone = pid is not None and process_is_gone(host, pid)
+        else:
+            gone = False
+        if not gone:
             continue
-        message = (f"dfc: the process that ran this run (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) is gone, "
+        message = (f"dfc: the process that ran this run (pid {pid} on {run.tags.get(HOST_TAG, host)}) is gone, "
                    "killed before the run ended; marked failed and its pool slots freed")
         instance.report_run_failed(run, message=message)
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        say(f"run {run.run_id} ({run.job_name}) outlived its process {run.tags[PID_TAG]}: marked failed, its pool slots freed")
+        say(f"run {run.run_id} ({run.job_name}) outlived its process {pid}: marked failed, its pool slots freed")
         failed.append(run.run_id)
     free_slots_of_finished_runs(instance)
     return failed
@@ -160,3 +185,21 @@ def was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
                 return True
             error = error.cause or error.context
     return False
+
+
+def sweep_every(home: str, stop: threading.Event, seconds: float = 30.0, say: Callable[[str], None] = lambda m: None) -> threading.Thread:
+    """For `dfc dev`: sweep dead runs of the instance in ``home`` until ``stop`` is set (a daemon's run monitoring
+    does not notice a dead run worker of `dagster dev`'s DefaultRunLauncher)."""
+    from dagster._core.instance.ref import InstanceRef
+
+    def loop() -> None:
+        with dg.DagsterInstance.from_ref(InstanceRef.from_dir(home)) as instance:
+            while not stop.wait(seconds):
+                try:
+                    sweep_dead_runs(instance, say)
+                except Exception as error:  # noqa: BLE001 - a busy SQLite file must not end the sweeper
+                    say(f"dfc dev: sweeping dead runs failed this time: {type(error).__name__}: {error}")
+
+    thread = threading.Thread(target=loop, name="dfc-dead-run-sweeper", daemon=True)
+    thread.start()
+    return thread
