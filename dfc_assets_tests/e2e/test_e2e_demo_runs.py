@@ -63,6 +63,7 @@ def instance_of(workdir: Path) -> dg.DagsterInstance:
 
 def wait_for_step(workdir: Path, process: subprocess.Popen, step_suffix: str) -> str:
     """The id of the run whose step ``*{step_suffix}`` has started."""
+    wait_for_output(process, "publishing ")  # the demo has created its instance: opening it now cannot race the creation
     instance = instance_of(workdir)
     deadline = time.monotonic() + DEMO_SECONDS
     while time.monotonic() < deadline:
@@ -140,7 +141,7 @@ def test_a_demo_waiting_for_a_pool_slot_obeys_signals(tmp_path, signum):
             from dfc_assets.cli.embedded import prepare_dagster_home
 
             prepare_dagster_home(workdir)
-            live_holder_of(instance_of(workdir), "zenodo_api", holder)
+            live_holder_of(instance_of(workdir), "zenodo_api", holder)  # the instance is created here, before the demo
             process = start_demo(workdir, "--json")
             wait_for_output(process, "waiting for pool zenodo_api")
             process.send_signal(signum)
