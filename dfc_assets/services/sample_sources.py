@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
-from dfc_assets.services.static_files import BackgroundServer, FileServingHandler
+from dfc_assets.services.static_files import BackgroundServer, BadPath, FileServingHandler, confined_file
 from dfc_assets.services.synthetic_wds import SyntheticWds, code_sets, configure_synthetic_wds, table_zip
 
 WDS_PREFIX = "/t1/wds/rest/"
@@ -81,6 +81,13 @@ class SampleSourceHandler(FileServingHandler):
         latest, releases = wds.latest(cube)
         return cube.metadata(latest, releases)
 
+    def on_disk(self, request_target: str) -> Path | None:
+        """The file under the folder a request names, None if there is none or the target is malformed."""
+        try:
+            return confined_file(self.root, request_target)
+        except (BadPath, UnicodeDecodeError):
+            return None
+
     def synthetic_zip(self, path: str) -> bytes | None:
         """The CSV zip of a synthetic table at /n1/tbl/csv/{pid}-eng.zip (made on request), or None."""
         name = path.rsplit("/", 1)[-1]
@@ -94,7 +101,7 @@ class SampleSourceHandler(FileServingHandler):
         return table_zip(cube, releases, latest)
 
     def do_HEAD(self) -> None:
-        if self.resolve(self.path) is None and (data := self.synthetic_zip(urlsplit(self.path).path)) is not None:
+        if self.on_disk(self.path) is None and (data := self.synthetic_zip(urlsplit(self.path).path)) is not None:
             self.send_bytes(data, "application/zip")
             return
         super().do_HEAD()
@@ -102,7 +109,7 @@ class SampleSourceHandler(FileServingHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if not path.startswith(WDS_PREFIX):
-            if (self.resolve(self.path) is None) and (data := self.synthetic_zip(path)) is not None:
+            if self.on_disk(self.path) is None and (data := self.synthetic_zip(path)) is not None:
                 self.send_bytes(data, "application/zip")
                 return
             super().do_GET()
