@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.latest import current_latest
-from dfc_assets.publication.torrent import check_web_seeds, load_torrent, mirror_web_seed
+from dfc_assets.publication.torrent import check_web_seeds, configured_mirrors, load_torrent
 from dfc_assets.publication.verify import Fixity, archive_matches_its_index, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG, TORRENT_FEED, VersionKeys
@@ -185,10 +185,10 @@ def catalog_lag(publisher: Publisher, specs: Sequence[DatasetSpec]) -> CatalogLa
     return CatalogLag(missing, stale, feed_missing, tuple(problems))
 
 
-def candidate_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, listed: Sequence[str]) -> list[str]:
-    keys = VersionKeys(spec.id, version)
-    configured = [mirror_web_seed(base, keys) for base in publisher.settings.mirror_base_urls]
-    return list(dict.fromkeys([*listed, *configured]))
+def unlisted_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, torrent) -> list[str]:
+    """Configured community mirrors the version's torrent does not list (verify checks them too)."""
+    listed = set(torrent.info.web_seeds)
+    return [url for url in configured_mirrors(publisher, spec, version, torrent.info) if url not in listed]
 
 
 def dataset_status(publisher: Publisher, spec: DatasetSpec, *, check_mirrors: bool = True) -> DatasetStatus:
@@ -216,8 +216,7 @@ def verify_version(publisher: Publisher, spec: DatasetSpec, version: str, *, pro
     checks.append(("web_seeds_serve_the_torrent", web_seeds_serve_the_torrent(publisher, spec, version, full=True)))
     torrent = load_torrent(publisher, spec, version)
     if torrent is not None:
-        unlisted = [url for url in candidate_mirrors(publisher, spec, version, torrent.info.web_seeds) if url not in torrent.info.web_seeds]
-        for url in unlisted:
+        for url in unlisted_mirrors(publisher, spec, version, torrent):
             progress(f"mirror {url}")
             (report,) = verify_web_seeds(torrent.data, [url], full=True)
             checks.append((f"mirror {url}", Fixity(report.ok, _report_text(report), {"url": url})))
@@ -229,7 +228,7 @@ def verification_steps(publisher: Publisher, spec: DatasetSpec, version: str) ->
     torrent = load_torrent(publisher, spec, version)
     extra = 0
     if torrent is not None:
-        extra = len([u for u in candidate_mirrors(publisher, spec, version, torrent.info.web_seeds) if u not in torrent.info.web_seeds])
+        extra = len(unlisted_mirrors(publisher, spec, version, torrent))
     return 4 + extra
 
 
