@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 
 STATCAN_TABLE = "statcan_table"
+# The asset chain of every shard, in order: asset keys [shard, name].
+ASSET_NAMES = ("raw", "parquet", "zenodo_record", "torrent", "stac_item")
 # StatCan's subjects: the first two digits of every WDS product id ("33100036" is in subject 33).
 STATCAN_SUBJECTS = (
     "10", "11", "12", "13", "14", "15", "16", "17", "18", "20", "21", "22", "23", "24", "25", "27",
@@ -103,3 +105,18 @@ def registry_shards(registry) -> tuple[str, ...]:
     for collection in collections:
         shards.update(collection_shards(collection))
     return tuple(sorted(shards))
+
+
+DATASET_TAG = "dfc/dataset"
+SHARD_TAG = "dfc/shard"
+
+
+def dataset_run_tags(partition: str | None, shard: str | None) -> dict[str, str]:
+    """The tags that make a run one dataset's (production queue limits key on them); empty for other runs."""
+    try:
+        dataset, _ = split_partition_key(partition) if partition else (None, None)
+    except InvalidPartitionKey:
+        return {}
+    if dataset is None:
+        return {}
+    return {DATASET_TAG: dataset, **({SHARD_TAG: shard} if shard else {})}
