@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-VERSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# \A...\Z, not ^...$: `$` also matches before a trailing newline, so "2021\n" would pass a `.match`.
+VERSION_KEY_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+MAX_VERSION_KEY_LENGTH = 100
 _TOKEN = re.compile(r"\d+|[A-Za-z]+")
 
 
@@ -19,11 +21,18 @@ class InvalidVersionKey(ValueError):
 
 
 def validate_version_key(version: str, *, dataset: str | None = None) -> str:
-    if not isinstance(version, str) or not VERSION_KEY_PATTERN.match(version):
-        where = f" for dataset {dataset!r}" if dataset else ""
+    """``version`` unchanged when it is a valid key as a whole (no trailing newline, no control character)."""
+    where = f" for dataset {dataset!r}" if dataset else ""
+    if not isinstance(version, str):
+        raise InvalidVersionKey(
+            f"invalid version key {version!r}{where}: a version key is text, got {type(version).__name__} "
+            "(in YAML, quote it: \"2016.10\", or YAML reads 2016.10 as the number 2016.1)"
+        )
+    if len(version) > MAX_VERSION_KEY_LENGTH or not VERSION_KEY_PATTERN.fullmatch(version):
         raise InvalidVersionKey(
             f"invalid version key {version!r}{where}: use letters, digits, '.', '_' or '-' "
-            "(for example '2025-06-11' or '2021.1'), starting with a letter or digit"
+            f"(for example '2025-06-11' or '2021.1'), starting with a letter or digit, at most {MAX_VERSION_KEY_LENGTH} characters, "
+            "with no spaces, newlines or other control characters"
         )
     return version
 

@@ -1,59 +1,96 @@
-"""Load and validate the dataset registry YAML.
+"""Load and validate the dataset registry YAML: individual dataset entries and collections.
 
-Every error names the file, the dataset and the field, and says what is expected.
+Every error names the file, the dataset and the field, and says what is expected. The YAML is
+read strictly (``strict_yaml``: duplicate keys and unquoted numeric keys refused, with the line).
+Each source kind parses its own ``source`` mapping (``dfc_assets.sources.kinds``).
 """
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
+from dfc_assets.registry.collection import Collection, StatcanTablesCollection
+from dfc_assets.registry.cube_list import CubeListSnapshot
+from dfc_assets.registry.fields import EntryFields, RegistryError
+from dfc_assets.registry.spec import DatasetSpec, StatcanTableSource
+from dfc_assets.registry.strict_yaml import StrictYamlError, load_strict_yaml
 
-from dfc_assets.registry.spec import (
-    VECTOR_FORMATS,
-    Bilingual,
-    CensusProfileSource,
-    DatasetSpec,
-    HttpFileSource,
-    SourceSpec,
-    StatcanBoundarySource,
-    StatcanTableSource,
-    VectorOptions,
-    VintageSource,
-)
-from dfc_assets.versions import InvalidVersionKey, validate_version_key
-
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-ID_PATTERN = re.compile(r"^[a-z0-9][A-Za-z0-9._-]*$")
-PRODUCT_ID_PATTERN = re.compile(r"^\d{8}$")
-DATASET_FIELDS = {
+# \A...\Z: `$` would also accept a trailing newline.
+KEY_PATTERN = re.compile(r"\A[a-z][a-z0-9_]*\Z")
+ID_PATTERN = re.compile(r"\A[a-z0-9][A-Za-z0-9._-]*\Z")
+PRODUCT_ID_PATTERN = re.compile(r"\A\d{8}\Z")
+DATASET_FIELDS = frozenset({
     "key", "id", "title", "description", "producer", "producer_url", "license",
-    "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes",
-}
-VECTOR_OPTION_FIELDS = {"invalid_geometries", "normalise_names", "promote_to_multi"}
-SOURCE_FIELDS = {
-    "statcan_table": {"kind", "product_id", "languages", "fiscal_year_start_month", "ragged_rows"},
-    "statcan_boundary": {"kind", "url", "vintage", "layer", "encoding", "versions", *VECTOR_OPTION_FIELDS},
-    "http_file": {"kind", "url", "format", "layer", "encoding", "versions", "ragged_rows", *VECTOR_OPTION_FIELDS},
-    "census_profile": {"kind", "url", "encoding", "members", "versions", "ragged_rows"},
-}
-# File name endings -> http_file format, when `format` is not given.
-FORMAT_SUFFIXES = {
-    ".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".geoparquet": "geoparquet", ".parquet": "parquet",
-}
-FILE_FORMATS = ("csv", "geojson", "gpkg", "parquet", "geoparquet")
+    "license_url", "keywords", "creators", "owners", "source", "accepted_schema_changes", "min_version_interval",
+})
+COLLECTION_FIELDS = frozenset({
+    "key", "kind", "producer", "producer_url", "license", "license_url", "keywords", "creators", "owners",
+    "languages", "min_version_interval", "filters",
+})
+STATCAN_TABLES_FILTERS = frozenset({"product_ids", "subject_codes", "survey_codes", "frequencies", "include_archived"})
+TOP_LEVEL_FIELDS = frozenset({"datasets", "collections"})
+MAX_VERSION_INTERVAL_DAYS = 3660
 REGISTRY_ENV = "DFC_REGISTRY"
 
 
-class RegistryError(ValueError):
-    """The registry file is not valid; the message says where and why."""
+@dataclass(frozen=True)
+class Registry:
+    """A registry file: its individual dataset entries and its collections.
+
+    Iterating a Registry yields its individual entries (what ``load_registry`` returned before
+    collections); the datasets a collection stands for come from ``datasets(snapshot)`` or, with
+    the snapshot read from the store, ``registry.registered_datasets(store)``.
+    """
+
+    path: Path
+    entries: tuple[DatasetSpec, ...]
+    collections: tuple[Collection, ...] = ()
+
+    def __iter__(self) -> Iterator[DatasetSpec]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def entry(self, key: str) -> DatasetSpec | None:
+        return self._entries_by_key.get(key)
+
+    @property
+    def _entries_by_key(self) -> dict[str, DatasetSpec]:
+        cached = self.__dict__.get("_by_key")
+        if cached is None:
+            cached = {spec.key: spec for spec in self.entries}
+            object.__setattr__(self, "_by_key", cached)
+        return cached
+
+    def datasets(self, snapshot: CubeListSnapshot | None) -> tuple[DatasetSpec, ...]:
+        """Individual entries, then the members of every collection (none without a snapshot).
+
+        An individual entry wins over a member with the same key, id or product id; a table in two
+        collections belongs to the first.
+        """
+        if not self.collections or snapshot is None:
+            return self.entries
+        taken_keys = {spec.key for spec in self.entries}
+        taken_ids = {spec.id for spec in self.entries}
+        taken_tables = {spec.source.product_id for spec in self.entries if isinstance(spec.source, StatcanTableSource)}
+        members: list[DatasetSpec] = []
+        for collection in self.collections:
+            for member in collection.expand(snapshot):
+                product_id = member.source.product_id  # type: ignore[union-attr]
+                if member.key in taken_keys or member.id in taken_ids or product_id in taken_tables:
+                    continue
+                taken_keys.add(member.key)
+                taken_ids.add(member.id)
+                taken_tables.add(product_id)
+                members.append(member)
+        return self.entries + tuple(members)
 
 
 def packaged_registry_path() -> Path:
@@ -66,20 +103,33 @@ def default_registry_path() -> Path:
     return Path(override) if override else packaged_registry_path()
 
 
-def load_registry(path: Path | None = None) -> tuple[DatasetSpec, ...]:
-    path = path or default_registry_path()
+def load_registry(path: Path | None = None) -> Registry:
+    path = Path(path) if path else default_registry_path()
     if not path.is_file():
         raise RegistryError(f"{path}: registry file not found" + (f" (set by {REGISTRY_ENV})" if os.environ.get(REGISTRY_ENV) == str(path) else ""))
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(document, Mapping) or not isinstance(document.get("datasets"), list):
-        raise RegistryError(f"{path}: expected a mapping with a 'datasets' list at the top level")
-    specs = [_dataset(path, index, entry) for index, entry in enumerate(document["datasets"])]
+        document = load_strict_yaml(path.read_text(encoding="utf-8"), path)
+    except StrictYamlError as error:
+        raise RegistryError(str(error)) from None
+    if not isinstance(document, Mapping) or not (isinstance(document.get("datasets"), list) or isinstance(document.get("collections"), list)):
+        raise RegistryError(f"{path}: expected a mapping with a 'datasets' list and/or a 'collections' list at the top level")
+    if unknown := sorted(set(document) - TOP_LEVEL_FIELDS):
+        raise RegistryError(f"{path}: unknown top-level field {unknown[0]!r}; allowed are {sorted(TOP_LEVEL_FIELDS)}")
+    for name in TOP_LEVEL_FIELDS:
+        if document.get(name) is not None and not isinstance(document[name], list):
+            raise RegistryError(f"{path}: '{name}' must be a list")
+    from dfc_assets.sources.kinds import source_kind_named  # the kinds import the registry's types
+
+    specs = [_dataset(path, index, entry, source_kind_named) for index, entry in enumerate(document.get("datasets") or ())]
     _check_unique(path, specs, "key")
     _check_unique(path, specs, "id")
-    return tuple(specs)
+    collections = [_collection(path, index, entry) for index, entry in enumerate(document.get("collections") or ())]
+    seen = {spec.key for spec in specs}
+    for collection in collections:
+        if collection.key in seen:
+            raise RegistryError(f"{path}: collection {collection.key!r}: field 'key': {collection.key!r} is used by another dataset or collection")
+        seen.add(collection.key)
+    return Registry(path=path, entries=tuple(specs), collections=tuple(collections))
 
 
 def _check_unique(path: Path, specs: list[DatasetSpec], attribute: str) -> None:
@@ -91,83 +141,23 @@ def _check_unique(path: Path, specs: list[DatasetSpec], attribute: str) -> None:
         seen.add(value)
 
 
-class _Fields:
-    def __init__(self, path: Path, dataset: str, entry: Mapping[str, Any], prefix: str = "") -> None:
-        self.path, self.dataset, self.entry, self.prefix = path, dataset, entry, prefix
-
-    def error(self, name: str, problem: str) -> RegistryError:
-        return RegistryError(f"{self.path}: dataset {self.dataset!r}: field '{self.prefix}{name}': {problem}")
-
-    def string(self, name: str, *, required: bool = True, pattern: re.Pattern[str] | None = None) -> str | None:
-        value = self.entry.get(name)
-        if value is None:
-            if required:
-                raise self.error(name, "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(name, f"expected a non-empty string, got {value!r}")
-        if pattern is not None and not pattern.match(value):
-            raise self.error(name, f"{value!r} does not match {pattern.pattern}")
-        return value
-
-    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.entry.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.error(name, f"expected a list of strings, got {value!r}")
-        return tuple(value)
-
-    def bilingual(self, name: str) -> Bilingual:
-        value = self.entry.get(name)
-        if not isinstance(value, Mapping):
-            raise self.error(name, "expected a mapping with 'en' (required) and 'fr'")
-        unknown = set(value) - {"en", "fr"}
-        if unknown:
-            raise self.error(name, f"unknown languages {sorted(unknown)}; use 'en' and 'fr'")
-        inner = _Fields(self.path, self.dataset, value, f"{self.prefix}{name}.")
-        return Bilingual(en=inner.string("en"), fr=inner.string("fr", required=False))
-
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.entry.get(name, default)
-        if value not in choices:
-            raise self.error(name, f"expected one of {list(choices)}, got {value!r}")
-        return value
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.entry.get(name, default)
-        if not isinstance(value, bool):
-            raise self.error(name, f"expected true or false, got {value!r}")
-        return value
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        value = self.entry.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.error(name, f"expected a whole number from {low} to {high}, got {value!r}")
-        return value
-
-    def encoding(self, name: str = "encoding") -> str | None:
-        value = self.string(name, required=False)
-        if value is not None:
-            try:
-                codecs.lookup(value)
-            except LookupError:
-                raise self.error(name, f"unknown text encoding {value!r} (e.g. 'utf-8', 'latin-1', 'cp1252')") from None
-        return value
-
-    def reject_unknown(self, allowed: set[str]) -> None:
-        unknown = set(self.entry) - allowed
-        if unknown:
-            name = sorted(unknown)[0]
-            raise self.error(name, f"unknown field; allowed fields are {sorted(allowed)}")
-
-
-def _dataset(path: Path, index: int, entry: Any) -> DatasetSpec:
+def _dataset(path: Path, index: int, entry: Any, source_kind_named) -> DatasetSpec:
     if not isinstance(entry, Mapping):
         raise RegistryError(f"{path}: datasets[{index}]: expected a mapping, got {type(entry).__name__}")
     label = entry.get("key") if isinstance(entry.get("key"), str) else f"datasets[{index}]"
-    fields = _Fields(path, label, entry)
+    fields = EntryFields(path, label, entry)
     fields.reject_unknown(DATASET_FIELDS)
+    source = entry.get("source")
+    if not isinstance(source, Mapping):
+        raise fields.error("source", "expected a mapping with a 'kind'")
+    source_fields = fields.inner("source", source)
+    kind_name = source_fields.string("kind")
+    kind = source_kind_named(kind_name)
+    if kind is None:
+        from dfc_assets.sources.kinds import KINDS
+
+        raise source_fields.error("kind", f"unknown source kind {kind_name!r}; expected one of {sorted(KINDS)}")
+    source_fields.reject_unknown(kind.SOURCE_FIELDS)
     return DatasetSpec(
         key=fields.string("key", pattern=KEY_PATTERN),
         id=fields.string("id", pattern=ID_PATTERN),
@@ -180,103 +170,48 @@ def _dataset(path: Path, index: int, entry: Any) -> DatasetSpec:
         keywords=fields.strings("keywords"),
         creators=fields.strings("creators", default=("Data for Canada",)),
         owners=fields.strings("owners"),
-        source=_source(path, label, entry.get("source")),
-        accepted_schema_changes=_version_keys(fields, "accepted_schema_changes"),
+        source=kind.parse_source(source_fields),
+        accepted_schema_changes=fields.version_keys("accepted_schema_changes"),
+        min_version_interval=fields.integer("min_version_interval", kind.DEFAULT_VERSION_INTERVAL_DAYS, 0, MAX_VERSION_INTERVAL_DAYS),
     )
 
 
-def _version_keys(fields: _Fields, name: str) -> tuple[str, ...]:
-    versions = fields.strings(name)
-    for version in versions:
-        try:
-            validate_version_key(version)
-        except InvalidVersionKey as error:
-            raise fields.error(name, str(error)) from None
-    return versions
-
-
-def _source(path: Path, dataset: str, entry: Any) -> SourceSpec:
+def _collection(path: Path, index: int, entry: Any) -> Collection:
     if not isinstance(entry, Mapping):
-        raise RegistryError(f"{path}: dataset {dataset!r}: field 'source': expected a mapping with a 'kind'")
-    fields = _Fields(path, dataset, entry, "source.")
+        raise RegistryError(f"{path}: collections[{index}]: expected a mapping, got {type(entry).__name__}")
+    label = entry.get("key") if isinstance(entry.get("key"), str) else f"collections[{index}]"
+    fields = EntryFields(path, label, entry, noun="collection")
+    fields.reject_unknown(COLLECTION_FIELDS)
     kind = fields.string("kind")
-    if kind not in SOURCE_FIELDS:
-        raise fields.error("kind", f"unknown source kind {kind!r}; expected one of {sorted(SOURCE_FIELDS)}")
-    fields.reject_unknown(SOURCE_FIELDS[kind])
-    if kind == "statcan_table":
-        languages = fields.strings("languages", default=("en",))
-        if not languages or set(languages) - {"en", "fr"}:
-            raise fields.error("languages", f"expected a non-empty subset of ['en', 'fr'], got {list(languages)}")
-        return StatcanTableSource(
-            product_id=fields.string("product_id", pattern=PRODUCT_ID_PATTERN),
-            languages=languages,
-            fiscal_year_start_month=fields.integer("fiscal_year_start_month", 7, 1, 12),
-            ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
-        )
-    url = fields.string("url")
-    versions = _vintages(path, dataset, entry.get("versions"))
-    if kind == "statcan_boundary":
-        vintage = entry.get("vintage")
-        if vintage is not None and not isinstance(vintage, str):
-            raise fields.error("vintage", f"expected a quoted string such as \"2021\", got {vintage!r}")
-        return StatcanBoundarySource(
-            url=url, vintage=vintage, layer=fields.string("layer", required=False), encoding=fields.encoding(),
-            versions=versions, vector=_vector_options(fields),
-        )
-    if kind == "census_profile":
-        return CensusProfileSource(
-            url=url, encoding=fields.encoding(), members=fields.strings("members"), versions=versions,
-            ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
-        )
-    file_format = _file_format(fields, url)
-    if file_format not in VECTOR_FORMATS and (given := sorted(VECTOR_OPTION_FIELDS & set(entry))):
-        raise fields.error(given[0], f"applies to vector formats {list(VECTOR_FORMATS)} only; this file's format is {file_format!r}")
-    if file_format != "csv" and "ragged_rows" in entry:
-        raise fields.error("ragged_rows", f"applies to format 'csv' only; this file's format is {file_format!r}")
-    if file_format in ("parquet", "geoparquet") and "encoding" in entry:
-        raise fields.error("encoding", "does not apply to Parquet (its text is always UTF-8)")
-    return HttpFileSource(
-        url=url, format=file_format, layer=fields.string("layer", required=False), encoding=fields.encoding(),
-        versions=versions, vector=_vector_options(fields), ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
+    if kind != "statcan_tables":
+        raise fields.error("kind", f"unknown collection kind {kind!r}; expected one of ['statcan_tables']")
+    filters = entry.get("filters") or {}
+    if not isinstance(filters, Mapping):
+        raise fields.error("filters", f"expected a mapping with any of {sorted(STATCAN_TABLES_FILTERS)}")
+    filter_fields = fields.inner("filters", filters)
+    filter_fields.reject_unknown(STATCAN_TABLES_FILTERS)
+    frequencies = filters.get("frequencies") or []
+    if not isinstance(frequencies, list) or not all(isinstance(f, int) and not isinstance(f, bool) for f in frequencies):
+        raise filter_fields.error("frequencies", f"expected a list of WDS frequency codes (whole numbers, e.g. [1, 6, 12]), got {frequencies!r}")
+    languages = fields.strings("languages", default=("en",))
+    if not languages or set(languages) - {"en", "fr"}:
+        raise fields.error("languages", f"expected a non-empty subset of ['en', 'fr'], got {list(languages)}")
+    from dfc_assets.sources.kinds import statcan_table
+
+    return StatcanTablesCollection(
+        key=fields.string("key", pattern=KEY_PATTERN),
+        producer=fields.string("producer"),
+        license=fields.string("license"),
+        producer_url=fields.string("producer_url", required=False),
+        license_url=fields.string("license_url", required=False),
+        creators=fields.strings("creators", default=("Statistics Canada", "Data for Canada")),
+        owners=fields.strings("owners"),
+        keywords=fields.strings("keywords"),
+        product_ids=frozenset(filter_fields.strings("product_ids", pattern=PRODUCT_ID_PATTERN)),
+        subject_codes=frozenset(filter_fields.strings("subject_codes", pattern=re.compile(r"\A\d{1,8}\Z"))),
+        survey_codes=frozenset(filter_fields.strings("survey_codes", pattern=re.compile(r"\A\d{1,8}\Z"))),
+        frequencies=frozenset(frequencies),
+        include_archived=filter_fields.boolean("include_archived", False),
+        min_version_interval=fields.integer("min_version_interval", statcan_table.DEFAULT_VERSION_INTERVAL_DAYS, 0, MAX_VERSION_INTERVAL_DAYS),
+        languages=languages,
     )
-
-
-def _vector_options(fields: _Fields) -> VectorOptions:
-    return VectorOptions(
-        invalid_geometries=fields.choice("invalid_geometries", ("repair", "reject", "keep"), "repair"),
-        normalise_names=fields.boolean("normalise_names", True),
-        promote_to_multi=fields.boolean("promote_to_multi", False),
-    )
-
-
-def _file_format(fields: _Fields, url: str) -> str:
-    given = fields.entry.get("format")
-    if given is not None:
-        return fields.choice("format", FILE_FORMATS, "csv")
-    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
-    for suffix, file_format in FORMAT_SUFFIXES.items():
-        if name.endswith(suffix):
-            return file_format
-    raise fields.error("format", f"is required: the format cannot be told from the file name {name!r}; expected one of {list(FILE_FORMATS)}")
-
-
-def _vintages(path: Path, dataset: str, entry: Any) -> dict[str, VintageSource]:
-    if entry is None:
-        return {}
-    if not isinstance(entry, Mapping):
-        raise RegistryError(f"{path}: dataset {dataset!r}: field 'source.versions': expected a mapping of version key -> {{url, layer, encoding}}")
-    vintages = {}
-    for version, spec in entry.items():
-        prefix = f"source.versions.{version}."
-        try:
-            validate_version_key(str(version))
-        except InvalidVersionKey as error:
-            raise RegistryError(f"{path}: dataset {dataset!r}: field 'source.versions': {error}") from None
-        if not isinstance(spec, Mapping):
-            raise RegistryError(f"{path}: dataset {dataset!r}: field '{prefix[:-1]}': expected a mapping with 'url'")
-        fields = _Fields(path, dataset, spec, prefix)
-        fields.reject_unknown({"url", "layer", "encoding"})
-        vintages[str(version)] = VintageSource(
-            url=fields.string("url"), layer=fields.string("layer", required=False), encoding=fields.encoding()
-        )
-    return vintages

@@ -139,6 +139,11 @@ class DatasetSpec:
     owners: tuple[str, ...] = field(default=())
     # Versions at which a breaking schema change (a column removed, renamed or retyped) was reviewed and accepted.
     accepted_schema_changes: tuple[str, ...] = ()
+    # Days between two versions (upstream changes inside the window coalesce); None: the source kind's default
+    # (sources.cadence.version_interval_days).
+    min_version_interval: int | None = None
+    # The collection this dataset was expanded from (None for an individual registry entry).
+    collection: str | None = None
 
     @property
     def partitions_name(self) -> str:

@@ -58,3 +58,30 @@ class WdsClient:
         except httpx.HTTPError as error:
             raise SourceError(f"WDS getChangedCubeList/{day} failed: {error}") from None
         return {str(entry["productId"]): entry.get("releaseTime", "") for entry in self._success_object(response, f"getChangedCubeList/{day}")}
+
+    def all_cubes_list_lite(self) -> list[dict]:
+        """Every WDS table (a bare JSON array, no status wrapper): productId, titles, releaseTime (UTC), subjects..."""
+        try:
+            response = self.client.get(f"{self.base_url}/getAllCubesListLite")
+        except httpx.HTTPError as error:
+            raise SourceError(f"WDS getAllCubesListLite failed: {error}") from None
+        if response.status_code != 200:
+            raise SourceError(f"WDS getAllCubesListLite answered HTTP {response.status_code}; StatCan's API is failing, try again later")
+        try:
+            cubes = response.json()
+        except ValueError:
+            raise SourceError(f"WDS getAllCubesListLite answered HTTP 200 without JSON (starts {response.text[:80]!r})") from None
+        if not isinstance(cubes, list) or not all(isinstance(cube, dict) and "productId" in cube for cube in cubes):
+            raise SourceError(f"WDS getAllCubesListLite answered an unexpected shape: {str(cubes)[:200]}")
+        return cubes
+
+    def code_sets(self) -> dict:
+        """getCodeSets: code -> name tables (subject, survey, frequency, ...)."""
+        try:
+            response = self.client.get(f"{self.base_url}/getCodeSets")
+        except httpx.HTTPError as error:
+            raise SourceError(f"WDS getCodeSets failed: {error}") from None
+        code_sets = self._success_object(response, "getCodeSets")
+        if not isinstance(code_sets, dict):
+            raise SourceError(f"WDS getCodeSets answered {str(code_sets)[:200]} instead of the code sets")
+        return code_sets
