@@ -89,7 +89,7 @@ def collection_shards(collection) -> tuple[str, ...]:
     if kind in ("statcan_tables", STATCAN_TABLE):
         product_ids = tuple(getattr(getattr(collection, "filters", None), "product_ids", None) or getattr(collection, "product_ids", None) or ())
         if product_ids:
-            return tuple(dict.fromkeys(statcan_table_shard(pid) for pid in product_ids))
+            return tuple(dict.fromkeys(statcan_table_shard(pid) for pid in sorted(product_ids)))
         return statcan_table_shards()
     raise ValueError(f"collection {getattr(collection, 'key', collection)!r}: no shards known for collection kind {kind!r}")
 

@@ -16,9 +16,9 @@ class AuditConfig(dg.Config):
     full: bool = False  # hash every piece on every web seed, not only a sample
 
 
-def check_evaluation(finding: AuditFinding) -> dg.AssetCheckEvaluation:
+def check_evaluation(store, finding: AuditFinding) -> dg.AssetCheckEvaluation:
     """The finding as an evaluation of the asset check it repeats, on the partition of the version it checked."""
-    spec = registered_dataset(None, finding.dataset)
+    spec = registered_dataset(store, finding.dataset)
     return dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey([shard_of(spec), CHECKED_ASSET[finding.check]]),
         check_name=finding.check,
@@ -31,8 +31,8 @@ def check_evaluation(finding: AuditFinding) -> dg.AssetCheckEvaluation:
 def audit_latest(context: dg.OpExecutionContext, config: AuditConfig, publisher: PublisherResource) -> dg.Output:
     with publisher.open(context.log.info) as pub:
         findings = audit_latest_versions(pub, registered_datasets(pub.store), full=config.full)
-    for finding in findings:
-        context.log_event(check_evaluation(finding))
+        for finding in findings:
+            context.log_event(check_evaluation(pub.store, finding))
     failed = [f for f in findings if not f.fixity.passed]
     table = audit_table(findings)
     if failed:

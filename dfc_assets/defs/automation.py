@@ -8,10 +8,11 @@ import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import httpx
 
 from dfc_assets.defs.jobs import AUDIT_JOB, CATALOG_JOB, publish_job_name
 from dfc_assets.defs.registry_view import registered_datasets
@@ -19,7 +20,8 @@ from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.defs.sensor_state import SensorState, read_sensor_state, write_sensor_state
 from dfc_assets.partitions import DATASET_TAG, SHARD_TAG, partition_key, partitions_name, shard_of, split_partition_key
 from dfc_assets.publication.raw import latest_source_sha256
-from dfc_assets.registry import DatasetSpec
+from dfc_assets.registry import CubeListSnapshot, DatasetSpec, current_registry, read_cube_list, refresh_cube_list
+from dfc_assets.sources import cadence
 from dfc_assets.sources.change import ChangeCheck, KnownVersions, check_all
 
 TIMEZONE = "America/Toronto"
@@ -48,7 +50,7 @@ def known_versions(instance: dg.DagsterInstance, shards: Sequence[str]) -> dict[
 class NewVersion:
     spec: DatasetSpec
     version: str
-    upstream_releases: tuple[str, ...]
+    upstream_releases: tuple[str, ...]  # the release times (UTC, ISO 8601) the version covers, oldest first
 
     @property
     def partition_key(self) -> str:
@@ -71,49 +73,89 @@ def partition_requests(new: Sequence[NewVersion]) -> list[dg.AddDynamicPartition
     return [dg.AddDynamicPartitionsRequest(name, keys) for name, keys in sorted(by_shard.items())]
 
 
-def _report(log, checks: Sequence[ChangeCheck]) -> str:
+def _report(log, checks: Sequence[ChangeCheck], new: Sequence[NewVersion], waiting: int) -> str:
     failed = [c for c in checks if c.error]
-    new = [c for c in checks if c.new_version]
     for check in failed:
         log.warning(f"{check.dataset}: {check.error}")
-    for check in new:
-        log.info(f"{check.dataset}: new version {check.new_version} ({check.note})")
-    lines = [f"{c.dataset}: new version {c.new_version}" for c in new[:20]] + [f"{c.dataset}: FAILED {c.error}" for c in failed[:20]]
-    unchanged = len(checks) - len(new) - len(failed)
-    return "; ".join([f"{len(checks)} sources: {len(new)} new, {len(failed)} failed, {unchanged} unchanged", *lines])
+    for item in new:
+        log.info(f"{item.spec.key}: new version {item.version} covering upstream releases {', '.join(item.upstream_releases)}")
+    lines = [f"{item.spec.key}: new version {item.version}" for item in new[:20]] + [f"{c.dataset}: FAILED {c.error}" for c in failed[:20]]
+    return "; ".join([f"{len(checks)} sources: {len(new)} new versions, {waiting} waiting for their release cadence, {len(failed)} failed", *lines])
 
 
-def releases_to_publish(checks: Sequence[ChangeCheck], by_key: dict[str, DatasetSpec], state: SensorState) -> list[NewVersion]:
-    """Each new upstream release as a version, with the releases it covers (and any held back before it)."""
-    new = []
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def apply_cadence(checks: Sequence[ChangeCheck], by_key: dict[str, DatasetSpec], versions: dict[str, list[str]],
+                  state: SensorState, now: datetime) -> tuple[list[NewVersion], int]:
+    """New releases join their dataset's pending ones; each dataset whose window is open gets one version covering them all."""
+    pending = state.pending
     for check in checks:
-        if not check.new_version:
+        if check.release is not None:
+            pending.setdefault(check.dataset, []).append(check.release.to_dict())
+    published = state.extra.setdefault("last_published_release", {})
+    new, waiting = [], 0
+    for key in sorted(pending):
+        spec = by_key.get(key)
+        if spec is None:  # no longer registered
+            del pending[key]
             continue
-        covered = (*state.pending.pop(check.dataset, ()), check.state.release_time or check.new_version)
-        new.append(NewVersion(by_key[check.dataset], check.new_version, tuple(dict.fromkeys(covered))))
-    return new
+        decision = cadence.decide(
+            last_release=_moment(published.get(key)), pending=[cadence.Release.from_dict(item) for item in pending[key]],
+            now=now, min_interval_days=cadence.version_interval_days(spec), taken_versions=versions.get(key, ()),
+        )
+        if isinstance(decision, cadence.PublishNow):
+            times = tuple(release.to_dict()["released_at"] for release in decision.releases)
+            new.append(NewVersion(spec, decision.version, times))
+            published[key] = times[-1]
+            del pending[key]
+        elif isinstance(decision, cadence.WaitUntil):
+            pending[key] = [release.to_dict() for release in decision.releases]
+            waiting += 1
+        else:
+            del pending[key]
+    return new, waiting
 
 
-def evaluate_sources(context: dg.SensorEvaluationContext, publisher: PublisherResource, shards: Sequence[str], trigger: str) -> tuple[list[NewVersion], str]:
+def refresh_snapshot_daily(store, settings, state: SensorState, now: datetime, log) -> CubeListSnapshot | None:
+    """The cube-list snapshot collections expand from: taken again once per Eastern day (two WDS requests, one PUT)."""
+    if not current_registry().collections:
+        return None
+    today = now.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d")
+    if state.extra.get("cube_list_day") != today:
+        with httpx.Client(timeout=60.0) as client:
+            snapshot = refresh_cube_list(store, client, settings.wds_base_url)
+        state.extra["cube_list_day"] = today
+        log.info(f"cube-list snapshot refreshed: {len(snapshot.cubes)} WDS tables")
+        return snapshot
+    return read_cube_list(store)
+
+
+def evaluate_sources(context: dg.SensorEvaluationContext, publisher: PublisherResource, shards: Sequence[str], trigger: str,
+                     now: datetime | None = None) -> tuple[list[NewVersion], str]:
     """One tick: the state object read once, one partition read per shard, upstream asked for what changed, the state written once."""
-    store = publisher.store()
+    now = now or datetime.now(timezone.utc)
+    store, settings = publisher.store(), publisher.settings()
+    state = read_sensor_state(store)
+    snapshot = refresh_snapshot_daily(store, settings, state, now, context.log)
     specs = registered_datasets(store)
     by_key = {spec.key: spec for spec in specs}
-    state = read_sensor_state(store)
     versions = known_versions(context.instance, shards)
     known = {
         spec.key: KnownVersions(
             tuple(versions.get(spec.key, ())),
             # only a dataset the state object has never seen costs a store read (its first tick, or a lost state)
-            latest_source_sha256(store, spec) if spec.key not in state.sources and spec.key in versions else None,
+            latest_source_sha256(store, spec) if spec.key not in state.sources and spec.key in versions and spec.source.kind != "statcan_table" else None,
         )
         for spec in specs
     }
-    checks = check_all(specs, publisher.settings(), states=state.sources, known=known)
-    new = releases_to_publish(checks, by_key, state)
+    checks = check_all(specs, settings, states=state.sources, known=known, now=now, cube_list=snapshot, last_tick=_moment(state.extra.get("last_tick")))
     state.sources.update({check.dataset: check.state for check in checks})
+    new, waiting = apply_cadence(checks, by_key, versions, state, now)
+    state.extra["last_tick"] = now.isoformat(timespec="seconds")
     write_sensor_state(store, state)
-    return new, _report(context.log, checks)
+    return new, _report(context.log, checks, new, waiting)
 
 
 def _result(new: Sequence[NewVersion], report: str, trigger: str, cursor: str | None) -> dg.SensorResult:

@@ -1,51 +1,22 @@
-"""The registry as the Dagster layer sees it: parsed once per process, lazily, and datasets found from partition keys at run time.
+"""The registry as the Dagster layer sees it: shards at definitions time, datasets from partition keys at run time.
 
-Definitions only need the shards; a step finds its one dataset from the partition key it runs for.
+Definitions need only the shards (the registry's entries and collection filters, no network, no
+store); a step finds its one dataset from the partition key it runs for. The registry is parsed once
+per process (``registry.current_registry``).
 """
 
 from __future__ import annotations
 
-import functools
-
 from dfc_assets.partitions import registry_shards, shard_of, split_partition_key
-from dfc_assets.registry import DatasetSpec, load_registry
+from dfc_assets.registry import DatasetSpec, UnknownDataset, current_registry, registered_dataset, registered_datasets
 from dfc_assets.storage import ObjectStore
 
-
-class UnknownDataset(LookupError):
-    """A partition key or dataset key the registry does not know (or that belongs to another shard)."""
-
-
-@functools.cache
-def _registry():
-    return load_registry()
-
-
-@functools.cache
-def _by_key() -> dict[str, DatasetSpec]:
-    return {spec.key: spec for spec in _registry()}
-
-
-def forget_registry() -> None:
-    """Read the registry again on next use (tests that change DFC_REGISTRY)."""
-    _registry.cache_clear()
-    _by_key.cache_clear()
+__all__ = ["UnknownDataset", "dataset_of_partition", "registered_dataset", "registered_datasets", "shards"]
 
 
 def shards() -> tuple[str, ...]:
     """The shards of the registry, known without the network or the store."""
-    return registry_shards(_registry())
-
-
-def registered_datasets(store: ObjectStore | None) -> tuple[DatasetSpec, ...]:
-    return tuple(_registry())
-
-
-def registered_dataset(store: ObjectStore | None, key: str) -> DatasetSpec:
-    spec = _by_key().get(key)
-    if spec is None:
-        raise UnknownDataset(f"dataset {key!r} is not in the registry")
-    return spec
+    return registry_shards(current_registry())
 
 
 def dataset_of_partition(store: ObjectStore | None, shard: str, partition_key: str) -> tuple[DatasetSpec, str]:

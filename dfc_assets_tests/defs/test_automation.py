@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.defs.sensor_state import SENSOR_STATE_KEY
 from dfc_assets.registry import load_registry
 from dfc_assets.services.sample_sources import install_statcan_table, sample_table_dir
 
@@ -41,22 +42,28 @@ def test_the_sensor_adds_each_new_version_and_requests_its_run_in_the_same_tick(
     first = tick(defs, instance)
     requested = {(r.job_name, r.partition_key, r.run_key) for r in first.run_requests}
     assert requested == {
-        ("publish__statcan_table_33100036", "2025-06-11", "statcan_table_33100036:2025-06-11"),
-        ("publish__fixture_provinces_territories", "2022-02-09", "fixture_provinces_territories:2022-02-09"),
+        ("publish__statcan_table_33", "statcan_table_33100036:2025-06-11", "statcan_table_33100036:2025-06-11"),
+        ("publish__statcan_boundary", "fixture_provinces_territories:2022-02-09", "fixture_provinces_territories:2022-02-09"),
     }
+    tags = {r.tags["dfc/dataset"]: r.tags for r in first.run_requests}
+    assert tags["statcan_table_33100036"]["dfc/shard"] == "statcan_table_33"
+    assert tags["statcan_table_33100036"]["dfc/upstream_releases"] == "2025-06-11T12:30:00+00:00"  # 08:30 Eastern
     added = {(r.partitions_def_name, tuple(r.partition_keys)) for r in first.dynamic_partitions_requests}
-    assert ("dfc__statcan_table_33100036__versions", ("2025-06-11",)) in added
+    assert added == {("dfc__statcan_table_33__versions", ("statcan_table_33100036:2025-06-11",)),
+                     ("dfc__statcan_boundary__versions", ("fixture_provinces_territories:2022-02-09",))}
     for request in first.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    state = json.loads((Path(urls.store_root) / SENSOR_STATE_KEY).read_text())
+    assert set(state["sources"]) == set(SPECS)
 
     second = tick(defs, instance, cursor=first.cursor)
-    assert not second.run_requests and "304 Not Modified" in second.skip_reason.skip_message
+    assert not second.run_requests and "0 new versions" in second.skip_reason.skip_message
 
     today = datetime.now(ZoneInfo("America/Toronto")).strftime("%Y-%m-%d")  # WDS lists today's releases in Eastern days
     metadata = json.loads((sample_table_dir() / "33100036.json").read_text())
     install_statcan_table(Path(urls.sources_root), metadata={**metadata, "releaseTime": f"{today}T08:30"}, csv_zip=sample_table_dir() / "33100036-eng.zip")
     third = tick(defs, instance, cursor=second.cursor)
-    assert [(r.partition_key, r.run_key) for r in third.run_requests] == [(today, f"statcan_table_33100036:{today}")]
+    assert [(r.partition_key, r.run_key) for r in third.run_requests] == [(f"statcan_table_33100036:{today}", f"statcan_table_33100036:{today}")]
 
 
 def test_sensors_and_schedules_exist_stopped_unless_automation_is_on(fresh, monkeypatch):

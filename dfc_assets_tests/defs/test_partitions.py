@@ -54,6 +54,6 @@ def test_shards_of_the_packaged_registry_and_of_collections():
     every = collection_shards(SimpleNamespace(key="all", kind="statcan_tables", filters=SimpleNamespace(product_ids=())))
     assert every == statcan_table_shards() and STATCAN_TABLE_FALLBACK_SHARD in every
     few = collection_shards(SimpleNamespace(key="few", kind="statcan_tables", filters=SimpleNamespace(product_ids=("33100036", "14100287"))))
-    assert few == ("statcan_table_33", "statcan_table_14")
+    assert few == ("statcan_table_14", "statcan_table_33")
     registry = SimpleNamespace(entries=specs, collections=[SimpleNamespace(key="few", kind="statcan_tables", product_ids=("14100287",))])
     assert "statcan_table_14" in registry_shards(registry)
