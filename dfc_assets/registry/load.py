@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from dfc_assets.registry.collection import Collection, StatcanTablesCollection
 from dfc_assets.registry.cube_list import CubeListSnapshot
 from dfc_assets.registry.fields import EntryFields, RegistryError
+from dfc_assets.registry.parsed_cache import keep_parsed, read_parsed
 from dfc_assets.registry.spec import DatasetSpec, StatcanTableSource
 from dfc_assets.registry.strict_yaml import StrictYamlError, load_strict_yaml
 
@@ -107,8 +108,19 @@ def load_registry(path: Path | None = None) -> Registry:
     path = Path(path) if path else default_registry_path()
     if not path.is_file():
         raise RegistryError(f"{path}: registry file not found" + (f" (set by {REGISTRY_ENV})" if os.environ.get(REGISTRY_ENV) == str(path) else ""))
+    data = path.read_bytes()
+    if (parsed := read_parsed(data)) is not None:
+        return replace(parsed, path=path)
+    registry = _parse(path, data)
+    keep_parsed(data, registry)
+    return registry
+
+
+def _parse(path: Path, data: bytes) -> Registry:
     try:
-        document = load_strict_yaml(path.read_text(encoding="utf-8"), path)
+        document = load_strict_yaml(data.decode("utf-8"), path)
+    except UnicodeDecodeError as error:
+        raise RegistryError(f"{path}: not UTF-8 text ({error})") from None
     except StrictYamlError as error:
         raise RegistryError(str(error)) from None
     if not isinstance(document, Mapping) or not (isinstance(document.get("datasets"), list) or isinstance(document.get("collections"), list)):

@@ -4,9 +4,12 @@ Layout of the folder (the same paths as on the real hosts, so only base URLs cha
 
     wds/cube-metadata/{productId}.json    the getCubeMetadata ``object`` of a table
     n1/tbl/csv/{productId}-eng.zip        the full-table CSV download (and -fra.zip)
+    wds/synthetic.json                    a synthetic WDS of any number of tables (``services.synthetic_wds``)
     boundaries/...                        boundary files and other plain downloads
 
-Replacing a file there is how tests and demos make "upstream" publish a new release.
+Replacing a file there is how tests and demos make "upstream" publish a new release; for synthetic
+tables, ``publish_synthetic_release``. ``DFC_SAMPLE_WDS_TABLES=N`` (and ``DFC_SAMPLE_WDS_SEED``) makes a
+first ``seed_sources`` serve N synthetic tables beside the real table 33100036.
 """
 
 from __future__ import annotations
@@ -19,15 +22,20 @@ from importlib import resources
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
 from dfc_assets.services.static_files import BackgroundServer, FileServingHandler
+from dfc_assets.services.synthetic_wds import SyntheticWds, code_sets, configure_synthetic_wds, table_zip
 
 WDS_PREFIX = "/t1/wds/rest/"
 _LANG_SUFFIX = {"en": "eng", "fr": "fra"}
 SAMPLE_TABLE = "33100036"
 BOUNDARY_PATH = "boundaries/lpr_000b21a_e_synthetic.zip"
 PAST_BOUNDARY_PATHS = {2016: "boundaries/lpr_000b16a_e_synthetic.zip", 2011: "boundaries/gpr_000b11a_e_synthetic.zip"}
+SYNTHETIC_TABLES_ENV = "DFC_SAMPLE_WDS_TABLES"
+SYNTHETIC_SEED_ENV = "DFC_SAMPLE_WDS_SEED"
+EASTERN = ZoneInfo("America/Toronto")
 
 
 class SampleSourceHandler(FileServingHandler):
@@ -45,30 +53,81 @@ class SampleSourceHandler(FileServingHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def send_bytes(self, data: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def synthetic(self) -> SyntheticWds | None:
+        return SyntheticWds.read(self.root)
+
+    def installed_metadata(self) -> list[dict]:
+        return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((self.root / "wds" / "cube-metadata").glob("*.json"))]
+
     def metadata(self, product_id: str) -> dict | None:
         path = self.root / "wds" / "cube-metadata" / f"{product_id}.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        wds = self.synthetic()
+        cube = wds.cube(product_id) if wds else None
+        if cube is None:
+            return None
+        latest, releases = wds.latest(cube)
+        return cube.metadata(latest, releases)
+
+    def synthetic_zip(self, path: str) -> bytes | None:
+        """The CSV zip of a synthetic table at /n1/tbl/csv/{pid}-eng.zip (made on request), or None."""
+        name = path.rsplit("/", 1)[-1]
+        if not path.startswith("/n1/tbl/csv/") or not name.endswith(("-eng.zip", "-fra.zip")):
+            return None
+        wds = self.synthetic()
+        cube = wds.cube(name[:-8]) if wds else None
+        if cube is None:
+            return None
+        latest, releases = wds.latest(cube)
+        return table_zip(cube, releases, latest)
+
+    def do_HEAD(self) -> None:
+        if self.resolve(self.path) is None and (data := self.synthetic_zip(urlsplit(self.path).path)) is not None:
+            self.send_bytes(data, "application/zip")
+            return
+        super().do_HEAD()
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if not path.startswith(WDS_PREFIX):
+            if (self.resolve(self.path) is None) and (data := self.synthetic_zip(path)) is not None:
+                self.send_bytes(data, "application/zip")
+                return
             super().do_GET()
             return
         method, *args = path[len(WDS_PREFIX):].split("/")
         if method == "getFullTableDownloadCSV" and len(args) == 2 and args[1] in _LANG_SUFFIX:
             product_id = args[0]
             name = f"{product_id}-{_LANG_SUFFIX[args[1]]}.zip"
-            if self.metadata(product_id) is None or not (self.root / "n1" / "tbl" / "csv" / name).is_file():
+            on_disk = (self.root / "n1" / "tbl" / "csv" / name).is_file()
+            if self.metadata(product_id) is None or not (on_disk or self.synthetic_zip(f"/n1/tbl/csv/{name}") is not None):
                 self.send_json({"status": "FAILED", "object": f"Product {product_id} not found"})
                 return
             self.send_json({"status": "SUCCESS", "object": f"{self.base_url()}/n1/tbl/csv/{name}"})
         elif method == "getChangedCubeList" and len(args) == 1:
             changed = []
-            for meta_path in sorted((self.root / "wds" / "cube-metadata").glob("*.json")):
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            for meta in self.installed_metadata():
                 if str(meta.get("releaseTime", "")).startswith(args[0]):
                     changed.append({"responseStatusCode": 0, "productId": int(meta["productId"]), "releaseTime": meta["releaseTime"]})
+            if wds := self.synthetic():
+                changed += wds.changed_on(args[0])
             self.send_json({"status": "SUCCESS", "object": changed})
+        elif method == "getAllCubesListLite" and not args:
+            cubes = [_lite_entry(meta) for meta in self.installed_metadata()]
+            if wds := self.synthetic():
+                cubes += [cube.lite(wds.latest(cube)[0]) for cube in wds.cubes]
+            self.send_json(cubes)
+        elif method == "getCodeSets" and not args:
+            self.send_json({"status": "SUCCESS", "object": code_sets()})
         else:
             self.send_json({"status": "FAILED", "object": f"unknown WDS method {method!r}"}, HTTPStatus.NOT_FOUND)
 
@@ -89,6 +148,15 @@ class SampleSourceHandler(FileServingHandler):
             meta = self.metadata(product_id)
             answers.append({"status": "SUCCESS", "object": meta} if meta else {"status": "FAILED", "object": {"responseStatusCode": 1}})
         self.send_json(answers)
+
+
+def _lite_entry(meta: dict) -> dict:
+    """A getCubeMetadata object as getAllCubesListLite lists it (productId an int, releaseTime in UTC)."""
+    released = datetime.fromisoformat(meta["releaseTime"]).replace(tzinfo=EASTERN).astimezone(timezone.utc)
+    entry = {key: meta.get(key) for key in ("cansimId", "cubeTitleEn", "cubeTitleFr", "cubeStartDate", "cubeEndDate",
+                                             "subjectCode", "surveyCode", "frequencyCode", "issueDate")}
+    return {**entry, "productId": int(meta["productId"]), "releaseTime": released.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "archived": str(meta.get("archiveStatusCode") or "2"), "corrections": []}
 
 
 def sample_source_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
@@ -136,10 +204,15 @@ def install_boundary_fixture(sources_root: Path, revision: int = 0) -> Path:
     return target
 
 
-def seed_sources(sources_root: Path) -> None:
-    """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture."""
+def seed_sources(sources_root: Path, *, synthetic_tables: int | None = None, synthetic_seed: int | None = None) -> None:
+    """First start: upstream serves the real table 33100036 (released 2025-06-11) and the boundary fixture,
+    and ``synthetic_tables`` synthetic WDS tables (default ``DFC_SAMPLE_WDS_TABLES``, else none)."""
     if (sources_root / "wds").exists():
         return
+    count = synthetic_tables if synthetic_tables is not None else int(os.environ.get(SYNTHETIC_TABLES_ENV) or 0)
+    if count:
+        seed = synthetic_seed if synthetic_seed is not None else int(os.environ.get(SYNTHETIC_SEED_ENV) or 1)
+        configure_synthetic_wds(sources_root, seed=seed, count=count)
     table = sample_table_dir()
     metadata = json.loads((table / f"{SAMPLE_TABLE}.json").read_text(encoding="utf-8"))
     install_statcan_table(sources_root, metadata=metadata, csv_zip=table / f"{SAMPLE_TABLE}-eng.zip")

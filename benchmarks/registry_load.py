@@ -1,0 +1,92 @@
+"""Loading a registry of N individual statcan_table entries (today's format) against a collection of N tables.
+
+Both end with N DatasetSpecs. The collection is expanded from a cube-list snapshot of N synthetic cubes read
+from bytes, as registered_datasets does after its one GET. The individual file is timed twice: its first load
+in a fresh cache folder (YAML parse and validation) and every later load (the validated registry kept by
+``registry.parsed_cache``, what the code server and each step's process pay). Prints the times and the ratios
+to the collection (issue 11 asks for about 1).
+Run: python benchmarks/registry_load.py [--tables 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dfc_assets.registry import CubeListSnapshot, load_registry  # noqa: E402
+from dfc_assets.registry.cube_list import trim_cube  # noqa: E402
+from dfc_assets.services.synthetic_wds import code_sets, synthetic_cubes  # noqa: E402
+
+ENTRY = """  - key: statcan_table_{pid}
+    id: ca_statcan_2021A000011124_d4c-datapkg-statistical_table_{pid}
+    title:
+      en: "{en}"
+      fr: "{fr}"
+    description:
+      en: Statistics Canada table {pid}, the full table as analysis-ready Parquet.
+      fr: Tableau {pid} de Statistique Canada, le tableau complet en Parquet.
+    producer: Statistics Canada
+    producer_url: https://www.statcan.gc.ca
+    license: OGL-Canada-2.0
+    license_url: https://www.statcan.gc.ca/en/reference/licence
+    keywords: [statistics canada, wds table]
+    creators: ["Statistics Canada", "Data for Canada"]
+    owners: ["team:data-for-canada"]
+    source:
+      kind: statcan_table
+      product_id: "{pid}"
+      languages: [en]
+"""
+COLLECTION = """collections:
+  - key: statcan_tables
+    kind: statcan_tables
+    producer: Statistics Canada
+    producer_url: https://www.statcan.gc.ca
+    license: OGL-Canada-2.0
+    license_url: https://www.statcan.gc.ca/en/reference/licence
+    keywords: [statistics canada, wds table]
+    owners: ["team:data-for-canada"]
+    filters: {include_archived: true}
+"""
+
+
+def best_of(runs: int, work) -> tuple[float, int]:
+    times, count = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        count = len(work())
+        times.append(time.perf_counter() - started)
+    return min(times), count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tables", type=int, default=10_000)
+    args = parser.parse_args()
+    cubes = synthetic_cubes(1, args.tables)
+    subjects = {s["subjectCode"]: {"en": s["subjectEn"], "fr": s["subjectFr"]} for s in code_sets()["subject"]}
+    snapshot_bytes = CubeListSnapshot("2025-06-20T00:00:00+00:00", tuple(trim_cube(c.lite(c.first_release)) for c in cubes), subjects).to_bytes()
+    with tempfile.TemporaryDirectory() as work:
+        individual = Path(work) / "individual.yaml"
+        individual.write_text("datasets:\n" + "".join(ENTRY.format(pid=c.product_id, en=c.title_en, fr=c.title_fr) for c in cubes), encoding="utf-8")
+        collection = Path(work) / "collection.yaml"
+        collection.write_text(COLLECTION, encoding="utf-8")
+        size_mb = individual.stat().st_size / 1e6
+        os.environ["DFC_CACHE_DIR"] = str(Path(work) / "cache")
+        first, n_individual = best_of(1, lambda: load_registry(individual).entries)
+        later, _ = best_of(3, lambda: load_registry(individual).entries)
+        anchor, n_members = best_of(3, lambda: load_registry(collection).datasets(CubeListSnapshot.from_bytes(snapshot_bytes)))
+    assert n_individual == n_members == args.tables, (n_individual, n_members)
+    print(f"{args.tables} individual entries ({size_mb:.1f} MB YAML): first load {first:.2f} s, later loads {later:.2f} s")
+    print(f"collection of {args.tables} (anchor): {anchor:.2f} s")
+    print(f"ratio individual / collection: later loads {later / anchor:.2f}, first load {first / anchor:.2f}")
+
+
+if __name__ == "__main__":
+    main()
