@@ -138,7 +138,9 @@ def test_the_checks_tab_shows_each_check_passed(ui, asset, check):
 def test_the_partitions_view_shows_the_version_materialized(ui):
     page = ui.open(asset_path("stac_item", view="partitions"))
     sync_api.expect(page.get_by_text("Materialized (1)")).to_be_visible()
-    sync_api.expect(page.get_by_text(PARTITION).first).to_be_visible()
+    # the UI middle-truncates long partition keys ("fixture_provinc…ries:2022-02-09"); the full key is in the DOM
+    sync_api.expect(page.get_by_text(re.compile(re.escape(f":{VERSION}") + "$")).filter(visible=True).first).to_be_visible()
+    assert page.get_by_text(PARTITION).count() > 0
     screenshot(page, "stac_item_partitions")
     page.close()
 
@@ -181,11 +183,12 @@ def test_re_execute_works_on_a_run_of_the_embedded_default(ui, embedded_runs):
 
 def test_the_asset_shows_the_current_version_and_doi_not_the_last_one_run(ui, embedded_runs):
     _, old_run = embedded_runs
-    latest = ui.graphql.latest_materialization([SHARD, "stac_item"])
-    assert latest["run_id"] == old_run and latest["partition"] == partition_key(BOUNDARY.key, "2016")
-    assert latest["metadata"]["version"] == "2016"
-    assert latest["metadata"]["current_version"] == VERSION
-    assert latest["metadata"]["current_doi"] == f"https://doi.org/{ui.record['doi']}"
+    old = ui.graphql.latest_materialization([SHARD, "stac_item"], partition_key(BOUNDARY.key, "2016"))
+    assert old["run_id"] == old_run and old["metadata"]["version"] == "2016"
+    latest = ui.graphql.latest_materialization([SHARD, "stac_item"])  # the asset page's "latest materialization"
+    for shown in (old, latest):
+        assert shown["metadata"]["current_version"] == VERSION
+        assert shown["metadata"]["current_doi"] == f"https://doi.org/{ui.record['doi']}"
     page = ui.open(asset_path("stac_item"))
     sync_api.expect(page.get_by_text("current_doi").first).to_be_visible()
     screenshot(page, "stac_item_current_version")
