@@ -77,3 +77,69 @@ def test_sensors_and_schedules_exist_stopped_unless_automation_is_on(fresh, monk
     assert production.resolve_sensor_def("dfc_upstream_changes").default_status == dg.DefaultSensorStatus.RUNNING
     assert production.resolve_schedule_def("dfc_weekly_fixity_audit").default_status == dg.DefaultScheduleStatus.RUNNING
     assert production.resolve_schedule_def("dfc_weekly_catalog_rebuild").execution_timezone == "America/Toronto"
+
+
+class StorePublisher:
+    """What the sensor asks of PublisherResource: settings and the store (no Zenodo needed)."""
+
+    def __init__(self, settings, store) -> None:
+        self._settings, self._store = settings, store
+
+    def settings(self):
+        return self._settings
+
+    def store(self):
+        return self._store
+
+
+def test_a_table_changing_on_five_days_inside_its_window_yields_one_version(tmp_path, monkeypatch):
+    """Through the sensor's own tick (state object, cadence, synthetic WDS): 5 daily releases coalesce into one version."""
+    from datetime import timedelta
+
+    from dfc_assets.defs.automation import evaluate_sources
+    from dfc_assets.partitions import partitions_name, shard_of, statcan_table_shard
+    from dfc_assets.registry import forget_registered_datasets
+    from dfc_assets.services.sample_sources import sample_source_server, seed_sources, wds_base_url
+    from dfc_assets.services.synthetic_wds import SyntheticWds, publish_synthetic_release, synthetic_product_ids
+    from dfc_assets.settings import Settings
+    from dfc_assets.storage import LocalFolderStore
+
+    sources = tmp_path / "sources"
+    seed_sources(sources, synthetic_tables=1, synthetic_seed=3)
+    (pid,) = synthetic_product_ids(sources, include_archived=True)
+    wds = SyntheticWds.read(sources)
+    first_release = wds.latest(wds.cube(pid))[0]
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("collections:\n  - {key: tables, kind: statcan_tables, producer: Statistics Canada, license: OGL-Canada-2.0,\n"
+                        f"     filters: {{include_archived: true, product_ids: ['{pid}']}}}}\n", encoding="utf-8")
+    monkeypatch.setenv("DFC_REGISTRY", str(registry))
+    monkeypatch.setenv("DFC_CACHE_DIR", str(tmp_path / "cache"))
+    forget_registered_datasets()
+    server = sample_source_server(sources).start()
+    try:
+        settings = Settings(zenodo_url="http://127.0.0.1:9", store_kind="local", public_base_url="http://127.0.0.1:9/",
+                            local_store_root=tmp_path / "store", wds_base_url=wds_base_url(server.base_url), sources_base_url=server.base_url)
+        publisher = StorePublisher(settings, LocalFolderStore(tmp_path / "store", settings.public_base_url))
+        with dg.DagsterInstance.ephemeral() as instance:
+            context = dg.build_sensor_context(instance=instance)
+
+            def tick(now):
+                new, _ = evaluate_sources(context, publisher, [statcan_table_shard(pid)], "test", now=now)
+                for item in new:  # as the daemon applies the tick's partition requests
+                    instance.add_dynamic_partitions(partitions_name(shard_of(item.spec)), [item.partition_key])
+                return new
+
+            (first,) = tick(first_release + timedelta(hours=1))
+            days = [first_release + timedelta(days=day) for day in range(1, 6)]
+            for day in days:
+                publish_synthetic_release(sources, [pid], day)
+                assert tick(day + timedelta(hours=1)) == [], f"a release {day:%Y-%m-%d} inside the 21-day window waits"
+            (coalesced,) = tick(first_release + timedelta(days=21, hours=2))
+            assert tick(first_release + timedelta(days=21, hours=3)) == []
+    finally:
+        server.stop()
+        forget_registered_datasets()
+    eastern = ZoneInfo("America/Toronto")
+    assert first.version == first_release.astimezone(eastern).strftime("%Y-%m-%d")
+    assert coalesced.version == days[-1].astimezone(eastern).strftime("%Y-%m-%d")
+    assert len(coalesced.upstream_releases) == 5
