@@ -54,7 +54,10 @@ with dg.DagsterInstance.get() as instance:
 
 
 def one_step(home: Path, registry: Path | None, cache: Path, key: str) -> dict:
-    env = {**os.environ, "DAGSTER_HOME": str(home), "DFC_CACHE_DIR": str(cache)}
+    # settings enough to open the publisher; nothing answers at these URLs, so the step fails after finding its dataset
+    env = {**os.environ, "DAGSTER_HOME": str(home), "DFC_CACHE_DIR": str(cache), "DFC_STORE": "local", "DFC_LOCAL_STORE": str(home / "store"),
+           "DFC_PUBLIC_BASE_URL": "http://127.0.0.1:9/", "DFC_ZENODO_URL": "http://127.0.0.1:9", "DFC_ZENODO_TOKEN": "not-a-token",
+           "DFC_WDS_BASE_URL": "http://127.0.0.1:9/t1/wds/rest"}
     env.pop("DFC_SERVICES_FILE", None)
     env.pop("DFC_REGISTRY", None)
     if registry is not None:
