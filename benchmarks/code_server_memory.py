@@ -67,7 +67,7 @@ def measure(work: Path, tables: int) -> dict:
     root = work / "sources"
     seed_sources(root, synthetic_tables=max(tables, 2), synthetic_seed=1)
     ids = synthetic_product_ids(root, include_archived=True)
-    filters = "{include_archived: true" + ("" if tables >= len(ids) else ", product_ids: [" + ", ".join(f'"{pid}"' for pid in ids[:tables]) + "]") + "}"
+    filters = "{include_archived: true, product_ids: [" + ", ".join(f'"{pid}"' for pid in ids[:tables]) + "]}"
     (work / "registry.yaml").write_text(COLLECTION.format(filters=filters), encoding="utf-8")
     home = work / "home"
     home.mkdir()

@@ -86,7 +86,7 @@ def measure(work: Path, tables: int, changed: int, upstream: Counter) -> dict:
     root = work / "sources"
     seed_sources(root, synthetic_tables=tables, synthetic_seed=1)
     ids = synthetic_product_ids(root, include_archived=True)
-    filters = "{include_archived: true" + ("" if tables == len(ids) else ", product_ids: [" + ", ".join(f'"{pid}"' for pid in ids[:tables]) + "]") + "}"
+    filters = "{include_archived: true, product_ids: [" + ", ".join(f'"{pid}"' for pid in ids[:tables]) + "]}"
     registry = work / "registry.yaml"
     registry.write_text(COLLECTION.format(filters=filters), encoding="utf-8")
     os.environ["DFC_REGISTRY"] = str(registry)

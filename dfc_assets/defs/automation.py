@@ -26,6 +26,7 @@ from dfc_assets.sources.change import ChangeCheck, KnownVersions, check_all
 
 TIMEZONE = "America/Toronto"
 UPSTREAM_RELEASES_TAG = "dfc/upstream_releases"
+LOGGED_PER_TICK = 50  # a first tick over a collection finds thousands of versions
 
 
 def automation_status() -> dg.DefaultSensorStatus:
@@ -75,10 +76,12 @@ def partition_requests(new: Sequence[NewVersion]) -> list[dg.AddDynamicPartition
 
 def _report(log, checks: Sequence[ChangeCheck], new: Sequence[NewVersion], waiting: int) -> str:
     failed = [c for c in checks if c.error]
-    for check in failed:
+    for check in failed[:LOGGED_PER_TICK]:
         log.warning(f"{check.dataset}: {check.error}")
-    for item in new:
+    for item in new[:LOGGED_PER_TICK]:
         log.info(f"{item.spec.key}: new version {item.version} covering upstream releases {', '.join(item.upstream_releases)}")
+    if max(len(failed), len(new)) > LOGGED_PER_TICK:
+        log.info(f"... {len(new)} new versions and {len(failed)} failed checks in all (the first {LOGGED_PER_TICK} of each are logged)")
     lines = [f"{item.spec.key}: new version {item.version}" for item in new[:20]] + [f"{c.dataset}: FAILED {c.error}" for c in failed[:20]]
     return "; ".join([f"{len(checks)} sources: {len(new)} new versions, {waiting} waiting for their release cadence, {len(failed)} failed", *lines])
 
