@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -17,7 +20,7 @@ from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec, load_registry
 from dfc_assets.sources import current_release
-from dfc_assets.storage import CATALOG, VersionKeys
+from dfc_assets.storage import CATALOG, VersionKeys, processed_artifact
 from dfc_assets.torrent.download import download_from_web_seeds
 from dfc_assets.versions import sort_versions
 
@@ -27,9 +30,35 @@ class DemoReport:
     catalog_rows: int
     versions: list[dict] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    catalog_url: str | None = None
+    event_log: str | None = None
 
     def as_json(self) -> dict:
-        return {"catalog_path": self.catalog_path, "catalog_rows": self.catalog_rows, "versions": self.versions, "failures": self.failures}
+        return {"catalog_path": self.catalog_path, "catalog_url": self.catalog_url, "catalog_rows": self.catalog_rows,
+                "versions": self.versions, "failures": self.failures, "event_log": self.event_log}
+
+    def lines(self) -> list[str]:
+        """The report a newcomer reads: per version where it is published, then the catalog and how to look at it."""
+        out = []
+        for row in self.versions:
+            out += [
+                "",
+                f"{row['dataset_key']} version {row['version']}  ({row['size']} bytes, sha256 {row['sha256'][:16]}…, "
+                f"torrent download from web seeds {'matches' if row['downloaded_sha256_matches'] else 'DIFFERS'})",
+                f"  DOI         {row['doi']}  (all versions: {row['concept_doi']})",
+                f"  Zenodo      {row['zenodo_record_url']}",
+                f"  .torrent    {row['torrent_url']}",
+                f"  magnet      {row['magnet']}",
+                f"  processed/  {row['processed_url']}",
+            ]
+        out += ["", f"catalog: {self.catalog_path} ({self.catalog_rows} rows)" + (f", served at {self.catalog_url}" if self.catalog_url else "")]
+        example, doi = (self.versions[0]["dataset_key"], self.versions[0]["doi"]) if self.versions else ("DATASET", "DOI")
+        out += ["  look at it: `make dev` (the Dagster UI, http://127.0.0.1:3000, on the same store),",
+                f"  or `dfc catalog versions {example}`, `dfc catalog links {doi}` (README: Querying the catalog)"]
+        if self.event_log:
+            out.append(f"Dagster event log: {self.event_log} (and in the UI under Runs)")
+        out += [f"FAILED: {failure}" for failure in self.failures]
+        return out
 
 
 def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Callable[[str], None]) -> list[str]:
@@ -42,10 +71,11 @@ def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Calla
             except Exception as error:  # one failing source never stops the others
                 failures.append(f"{spec.key}: {error}")
                 continue
-            say(f"publishing {spec.key} version {release.version} ...")
+            say(f"  {spec.key} {release.version}: publishing (raw, parquet, Zenodo, torrent, STAC item) ...")
             failure = run.publish(spec, release.version)
             if failure:
                 failures.append(failure)
+                say(f"  {spec.key} {release.version}: FAILED")
     return failures
 
 
@@ -72,26 +102,66 @@ def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable
                 continue
             if digest != manifest["output"]["sha256"]:
                 failures.append(f"{spec.key} version {version}: torrent download has sha256 {digest}, the artifact {manifest['output']['sha256']}")
-            say(f"downloaded {keys.artifact_name} from its web seeds with libtorrent: sha256 {'matches' if digest == manifest['output']['sha256'] else 'DIFFERS'}")
+            say(f"  {spec.key} {version}: downloaded from its web seeds only, sha256 {'matches' if digest == manifest['output']['sha256'] else 'DIFFERS'}")
             rows.append({
-                "dataset": spec.id, "version": version, "doi": record.doi, "concept_doi": record.concept_doi,
+                "dataset": spec.id, "dataset_key": spec.key, "version": version, "doi": record.doi, "concept_doi": record.concept_doi,
                 "zenodo_record_url": record.record_url, "sha256": manifest["output"]["sha256"], "size": int(manifest["output"]["size"]),
                 "infohash_v1": torrent.info.infohash_v1, "infohash_v2": torrent.info.infohash_v2,
-                "magnet": torrent.magnet, "torrent_path": str(Path(settings.local_store_root or "") / keys.torrent) if settings.local_store_root else torrent.url,
+                "magnet": torrent.magnet, "torrent_url": torrent.url, "processed_url": store.public_url(processed_artifact(spec.id)),
+                "torrent_path": str(Path(settings.local_store_root or "") / keys.torrent) if settings.local_store_root else torrent.url,
                 "web_seeds": list(torrent.info.web_seeds), "downloaded_sha256_matches": digest == manifest["output"]["sha256"],
             })
     return rows, failures
 
 
+def quiet_dagster_warnings() -> None:
+    """Beta and preview notices of Dagster are for developers of the code location, not for a first run."""
+    import dagster as dg
+
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
+def write_event_log(run: Embedded, path: Path) -> Path:
+    """Every Dagster event of the runs this process executed, DEBUG included, as plain lines."""
+    import logging
+
+    import dagster as dg
+
+    from dfc_assets.cli.run_liveness import PID_TAG
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    runs = sorted(run.instance.get_runs(dg.RunsFilter(tags={PID_TAG: str(os.getpid())})), key=lambda r: r.run_id)
+    with open(path, "w", encoding="utf-8") as out:
+        for dagster_run in sorted(runs, key=lambda r: run.instance.get_run_record_by_id(r.run_id).create_timestamp):
+            out.write(f"# run {dagster_run.run_id} {dagster_run.job_name} {dagster_run.status.value} tags {dict(dagster_run.tags)}\n")
+            for entry in run.instance.all_logs(dagster_run.run_id):
+                stamp = datetime.fromtimestamp(entry.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+                event = entry.dagster_event.event_type.name if entry.dagster_event else "LOG"
+                message = entry.dagster_event.message if entry.dagster_event and entry.dagster_event.message else entry.user_message
+                out.write(f"{stamp} {logging.getLevelName(entry.level)} {dagster_run.run_id[:8]} {entry.step_key or '-'} {event} {message}\n")
+    return path
+
+
 def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport:
+    quiet_dagster_warnings()
     specs = list(load_registry())
-    with embedded(workdir, say) as run:
-        failures = publish_current_versions(run, specs, say)
-        failure = run.build_catalog()
-        if failure:
-            failures.append(failure)
-        with PublisherResource().open(say) as publisher:
-            rows, torrent_failures = check_torrents(publisher, specs, say)
+    workdir = Path(workdir)
+    event_log = workdir.resolve() / "logs" / f"demo-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
+    with embedded(workdir, say, console_log_level="CRITICAL") as run:
+        try:
+            say(f"publishing {len(specs)} dataset(s) through Dagster (event log: {event_log})")
+            failures = publish_current_versions(run, specs, say)
+            say("  catalog: rebuilding ...")
+            failure = run.build_catalog()
+            if failure:
+                failures.append(failure)
+            say("checking every torrent: a download from its web seeds only (no peer, no tracker)")
+            with PublisherResource().open(lambda message: None) as publisher:
+                rows, torrent_failures = check_torrents(publisher, specs, say)
+                catalog_url = publisher.store.public_url(CATALOG)
+        finally:
+            write_event_log(run, event_log)
         catalog_path = Path(run.settings.local_store_root or "") / CATALOG
         catalog_rows = pq.read_metadata(catalog_path).num_rows if catalog_path.exists() else 0
-        return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures)
+        return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures, catalog_url, str(event_log))

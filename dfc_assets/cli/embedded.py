@@ -15,6 +15,7 @@ from dagster._core.execution.api import execute_run
 from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
+from dfc_assets.cli.run_liveness import patch_pool_wait, process_tags, sweep_dead_runs, wait_for_pools, was_interrupted
 from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
 from dfc_assets.partitions import dataset_run_tags, partition_key, partitions_name, shard_of
 from dfc_assets.registry import DatasetSpec
@@ -65,19 +66,29 @@ class Embedded:
     settings: Settings
     defs: dg.Definitions
     instance: dg.DagsterInstance
+    say: Callable[[str], None] = print
+    console_log_level: str = "DEBUG"
 
     def run_job(self, job_name: str, tags: Mapping[str, str]):
-        """Run a job of the code location in this process, recorded as a run of that location's job
-        (so the UI can re-execute it, on any launcher), with the tags a queued run would get."""
+        """One run of a job of the code location in this process, once the job's pools have a free slot.
+
+        Recorded as a run of that location's job (so the UI can re-execute it, on any launcher), with the
+        tags a queued run would get and the tags naming this process (run_liveness)."""
         from dfc_assets.definitions import in_process_run_config
 
         repository = ReconstructableRepository.for_module(DEFINITIONS_MODULE, "defs", working_directory=os.getcwd())
         job = repository.get_reconstructable_job(job_name)
+        job_def = self.defs.resolve_job_def(job_name)
+        wait_for_pools(self.instance, job_def, self.say)
+        run_config = {**in_process_run_config(), "loggers": {"console": {"config": {"log_level": self.console_log_level}}}}
         run = self.instance.create_run_for_job(
-            job_def=self.defs.resolve_job_def(job_name), run_config=in_process_run_config(), tags=dict(tags),
+            job_def=job_def, run_config=run_config, tags={**tags, **process_tags()},
             remote_job_origin=remote_origin(job_name), job_code_origin=job.get_python_origin(),
         )
-        return execute_run(job, run, self.instance)
+        result = execute_run(job, run, self.instance)
+        if was_interrupted(result):
+            raise KeyboardInterrupt(f"run {result.run_id} of {job_name} was interrupted")
+        return result
 
     def publish_run(self, spec: DatasetSpec, version: str):
         """Run the publishing job of the dataset's shard for one version (partition `{dataset}:{version}`)."""
@@ -99,21 +110,36 @@ class Embedded:
 
 
 def first_failure(result) -> str:
+    """The first failed step and its error with every cause, else the run's own failure."""
     for event in result.all_events:
-        if event.is_failure and event.step_failure_data and event.step_failure_data.error:
-            return f"{event.step_key}: {event.step_failure_data.error.message.strip().splitlines()[-1]}"
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            return f"{event.step_key}: {error_with_causes(event.step_failure_data.error)}"
+    for event in result.all_events:
+        if event.is_run_failure and event.job_failure_data and event.job_failure_data.error:
+            return error_with_causes(event.job_failure_data.error)
+        if event.is_run_failure and event.message:
+            return event.message
     return "see the run's log"
 
 
+def error_with_causes(error) -> str:
+    parts = []
+    while error is not None:
+        if not (error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None):  # only "Error occurred in op X"
+            parts.append(" ".join(error.message.split()))
+        error = error.cause
+    return "; caused by ".join(parts)
+
+
 @contextmanager
-def embedded(workdir: Path, say: Callable[[str], None] = print) -> Iterator[Embedded]:
+def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_level: str = "DEBUG") -> Iterator[Embedded]:
     """Use the services already running for ``workdir`` or start them for the duration."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if running_services(workdir) is None:
             urls = stack.enter_context(LocalServices(workdir))
-            say(f"started local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}")
+            say(f"started the local services for {workdir}: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}")
         else:
             say(f"using the local services already running for {workdir}")
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
@@ -121,4 +147,6 @@ def embedded(workdir: Path, say: Callable[[str], None] = print) -> Iterator[Embe
         from dfc_assets.definitions import defs
 
         instance = stack.enter_context(dg.DagsterInstance.get())
-        yield Embedded(workdir, load_settings(), defs, instance)
+        patch_pool_wait()
+        sweep_dead_runs(instance, say)
+        yield Embedded(workdir, load_settings(), defs, instance, say, console_log_level)

@@ -12,20 +12,29 @@ import threading
 from pathlib import Path
 
 DEFAULT_WORKDIR = Path(".dfc")
+STOPPED = 130  # the shell's code for a command stopped by SIGINT; SIGTERM stops the same way
+
+
+def _interrupt(signum: int, _frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_signals() -> None:
+    """SIGTERM stops a command as Ctrl-C does: a KeyboardInterrupt that unwinds every `with` (services, runs, children)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
 
 
 def _services(args: argparse.Namespace) -> int:
     from dfc_assets.services.local_stack import LocalServices
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalServices(args.workdir) as urls:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
         print(json.dumps({"services_file": str(Path(args.workdir).resolve() / "services.json"), "store_url": urls.store_url,
                           "zenodo_url": urls.zenodo_url, "sources_url": urls.sources_url, "wds_base_url": urls.wds_base_url}), flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     return 0
 
 
@@ -37,12 +46,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:
-        for row in report.versions:
-            v2 = row["infohash_v2"] or "-"
-            print(f"{row['dataset']}  {row['version']}  DOI {row['doi']}  concept {row['concept_doi']}  btih {row['infohash_v1']}  btmh {v2}  {row['size']} bytes")
-        print(f"catalog: {report.catalog_path} ({report.catalog_rows} rows)")
-        for failure in report.failures:
-            print(f"FAILED: {failure}")
+        print("\n".join(report.lines()))
     return 1 if report.failures or not report.versions else 0
 
 
@@ -57,13 +61,26 @@ def _dev(args: argparse.Namespace) -> int:
         print(f"local services: store {urls.store_url}, Zenodo {urls.zenodo_url}, sources {urls.sources_url}", flush=True)
         workspace = workdir / "workspace.yaml"  # location name dfc_assets, as in production and for `dfc backfill --webserver`
         workspace.write_text("load_from:\n  - python_module:\n      module_name: dfc_assets.definitions\n      location_name: dfc_assets\n", encoding="utf-8")
-        command = ["dagster", "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
-        process = subprocess.Popen(command, env=env)
+        command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
+        # Its own session: a Ctrl-C reaches it once, through us, and it shuts down its webserver and daemon itself.
+        process = subprocess.Popen(command, env=env, start_new_session=True)
         try:
             return process.wait()
         except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            return process.wait()
+            return stop_child(process)
+
+
+def stop_child(process: subprocess.Popen, grace_seconds: float = 60) -> int:
+    """SIGTERM to the child's process group, then SIGKILL if it has not exited within the grace period."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        process.wait()
+    return STOPPED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,11 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     from dfc_assets.registry import RegistryError
     from dfc_assets.settings import SettingsError
 
+    stop_on_signals()
     try:
         return args.run(args)
     except (SettingsError, RegistryError) as error:
         print(f"dfc: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"dfc {args.command}: stopped ({interrupt or 'SIGINT'})", file=sys.stderr)
+        return STOPPED
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.status import (
     DatasetStatus,
     VersionStatus,
+    catalog_lag,
     dataset_status,
     dataset_versions,
     verification_steps,
@@ -80,6 +81,33 @@ def open_publisher(workdir: Path | None) -> Iterator[Publisher]:
         yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=None, scratch=scratch)  # type: ignore[arg-type]
 
 
+DEFAULT_WORKDIR = Path(".dfc")
+PRODUCTION_VARIABLES = ("DFC_SERVICES_FILE", "DFC_S3_BUCKET", "DFC_STORE")
+
+
+def deployment(args: argparse.Namespace) -> Path | None:
+    """--workdir if given; else the production store when its variables are set; else the embedded default .dfc."""
+    if args.workdir is not None:
+        workdir = args.workdir
+    elif any(os.environ.get(name) for name in PRODUCTION_VARIABLES):
+        return None
+    else:
+        workdir = DEFAULT_WORKDIR
+    if not (Path(workdir) / "store").is_dir() and running_services_file(workdir) is None:
+        from dfc_assets.settings import SettingsError
+
+        raise SettingsError(f"nothing is published in {workdir}: no {Path(workdir) / 'store'} (run `make demo` or `dfc demo --workdir {workdir}`, "
+                            f"or set {' or '.join(PRODUCTION_VARIABLES[1:])} for the production store)")
+    return Path(workdir)
+
+
+def running_services_file(workdir: Path) -> Path | None:
+    from dfc_assets.services.local_stack import SERVICES_FILE
+
+    path = Path(workdir) / SERVICES_FILE
+    return path if path.is_file() else None
+
+
 def find_dataset(name: str) -> DatasetSpec:
     specs = load_registry()
     for spec in specs:
@@ -115,24 +143,27 @@ def _status_json(status: DatasetStatus) -> dict:
 
 def run_status(args: argparse.Namespace) -> int:
     specs = load_registry()
-    with open_publisher(args.workdir) as publisher:
-        steps = Steps(len(specs), "status")
+    with open_publisher(deployment(args)) as publisher:
+        steps = Steps(len(specs) + 1, "status")
         statuses = []
         for spec in specs:
             steps(spec.key)
             statuses.append(dataset_status(publisher, spec, check_mirrors=not args.no_mirrors))
+        steps("catalog and feed")
+        lag = catalog_lag(publisher, specs)
         steps.close()
     if args.json:
-        print(json.dumps({"datasets": [_status_json(s) for s in statuses]}, indent=2))
+        print(json.dumps({"datasets": [_status_json(s) for s in statuses], "catalog": asdict(lag) | {"ok": lag.ok}}, indent=2))
     else:
         for status in statuses:
             print("\n".join(_status_lines(status)))
-    return 0 if all(s.healthy or s.latest is None for s in statuses) else 1
+        print("\n".join(lag.lines()))
+    return 0 if all(s.healthy or s.latest is None for s in statuses) and lag.ok else 1
 
 
 def run_versions(args: argparse.Namespace) -> int:
     spec = find_dataset(args.dataset)
-    with open_publisher(args.workdir) as publisher:
+    with open_publisher(deployment(args)) as publisher:
         rows = dataset_versions(publisher, spec)
     if args.json:
         print(json.dumps({"dataset": spec.key, "dataset_id": spec.id, "versions": [asdict(r) | {"state": r.state} for r in rows]}, indent=2))
@@ -147,7 +178,7 @@ def run_versions(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     spec = find_dataset(args.dataset)
-    with open_publisher(args.workdir) as publisher:
+    with open_publisher(deployment(args)) as publisher:
         try:
             steps = Steps(verification_steps(publisher, spec, args.version), f"verify {spec.key} {args.version}")
             result = verify_version(publisher, spec, args.version, progress=steps)
@@ -169,7 +200,8 @@ def add_operator_commands(commands: argparse._SubParsersAction) -> None:
     """Register status, versions and verify on the `dfc` parser."""
 
     def common(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]) -> None:
-        parser.add_argument("--workdir", type=Path, default=None, help="use the local services of this folder instead of the DFC_* environment")
+        parser.add_argument("--workdir", type=Path, default=None,
+                            help="the embedded default's folder (default .dfc, unless DFC_S3_BUCKET/DFC_SERVICES_FILE name the deployment)")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
         parser.set_defaults(run=run)
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+import pyarrow.parquet as pq
 
 from dfc_assets.publication.context import Publisher, label
 from dfc_assets.publication.latest import current_latest
-from dfc_assets.publication.torrent import load_torrent, mirror_web_seed
-from dfc_assets.publication.verify import Fixity, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
+from dfc_assets.publication.torrent import check_web_seeds, load_torrent, mirror_web_seed
+from dfc_assets.publication.verify import Fixity, archive_matches_its_index, artifact_matches_manifest, web_seeds_serve_the_torrent, zenodo_file_matches_artifact
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage import VersionKeys
+from dfc_assets.storage import CATALOG, TORRENT_FEED, VersionKeys
 from dfc_assets.torrent.webseeds import WebSeedReport, verify_web_seeds
 from dfc_assets.versions import InvalidVersionKey, sort_versions
 
@@ -119,13 +122,77 @@ def dataset_versions(publisher: Publisher, spec: DatasetSpec) -> list[VersionSta
     return [version_status(publisher, spec, version, latest=latest) for version in published_versions(publisher, spec)]
 
 
-def mirror_health(publisher: Publisher, spec: DatasetSpec, version: str, *, samples: int = 3) -> tuple[MirrorHealth, ...]:
-    """Every web seed of the version's torrent plus every configured community mirror: size, Range and sampled pieces."""
-    torrent = load_torrent(publisher, spec, version)
-    if torrent is None:
-        return ()
-    reports = verify_web_seeds(torrent.data, candidate_mirrors(publisher, spec, version, torrent.info.web_seeds), samples=samples)
-    return tuple(_health(report) for report in reports)
+def mirror_health(publisher: Publisher, spec: DatasetSpec, version: str) -> tuple[MirrorHealth, ...]:
+    """Every web seed of the version's torrent plus every configured community mirror: size, Range and a fresh
+    random sample of pieces each time (so repeated checks cover different pieces), each within its deadline."""
+    return tuple(_health(report) for report in check_web_seeds(publisher, spec, version))
+
+
+@dataclass(frozen=True)
+class CatalogLag:
+    """What the catalog and the torrent feed miss of what releases/ and processed/ hold."""
+
+    missing_items: tuple[str, ...] = ()       # items published under releases/ that the catalog lacks
+    stale_latest: tuple[str, ...] = ()        # datasets whose processed/ version is not the catalog's latest
+    missing_torrents: tuple[str, ...] = ()    # published torrents (v1 info-hash) the feed lacks
+    problems: tuple[str, ...] = ()            # catalog or feed missing or unreadable
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_items or self.stale_latest or self.missing_torrents or self.problems)
+
+    def lines(self) -> list[str]:
+        if self.ok:
+            return ["catalog and torrent feed up to date with releases/ and processed/"]
+        out = [f"catalog LAGS: {problem}" for problem in self.problems]
+        out += [f"catalog LAGS: item {item} is published under releases/ but not in {CATALOG}" for item in self.missing_items]
+        out += [f"catalog LAGS: {entry}" for entry in self.stale_latest]
+        out += [f"feed LAGS: torrent {infohash} is published but not in {TORRENT_FEED}" for infohash in self.missing_torrents]
+        return out
+
+
+def catalog_lag(publisher: Publisher, specs: Sequence[DatasetSpec]) -> CatalogLag:
+    """Compare catalog/dfc-catalog.parquet and feeds/torrents.xml with releases/ (items, torrents) and processed/."""
+    expected_items: dict[str, tuple[DatasetSpec, str]] = {}
+    expected_torrents: dict[str, str] = {}
+    latest: dict[str, str] = {}
+    for spec in specs:
+        for version in published_versions(publisher, spec):
+            keys = VersionKeys(spec.id, version)
+            if publisher.store.head(keys.stac_item) is not None:
+                expected_items[f"{spec.id}_{version}"] = (spec, version)
+                torrent = load_torrent(publisher, spec, version)
+                if torrent is not None and torrent.info.infohash_v1:
+                    expected_torrents[torrent.info.infohash_v1] = f"{spec.key} {version}"
+        if (version := current_latest(publisher, spec)) is not None:
+            latest[spec.id] = version
+    problems: list[str] = []
+    rows: dict[str, bool] = {}
+    if expected_items or latest:
+        try:
+            local = publisher.store.download(CATALOG, publisher.scratch / "status" / "catalog.parquet")
+            table = pq.read_table(local, columns=["id", "deprecated"])
+            rows = dict(zip(table.column("id").to_pylist(), table.column("deprecated").to_pylist()))
+        except KeyError:
+            problems.append(f"no {CATALOG} although {len(expected_items)} item(s) are published")
+        except Exception as error:  # noqa: BLE001 - any unreadable catalog is a finding, not a crash
+            problems.append(f"{CATALOG} cannot be read: {type(error).__name__}: {error}")
+    missing = tuple(sorted(item for item in expected_items if item not in rows)) if not problems else ()
+    stale = tuple(
+        f"processed/ serves {spec_id} version {version}, which the catalog " + ("lacks" if f"{spec_id}_{version}" not in rows else "marks deprecated")
+        for spec_id, version in sorted(latest.items()) if not problems and rows.get(f"{spec_id}_{version}", True) is not False
+    )
+    feed_missing: tuple[str, ...] = ()
+    if expected_torrents:
+        try:
+            feed = ElementTree.fromstring(publisher.store.get_bytes(TORRENT_FEED))
+            listed = {guid.text for guid in feed.iter("guid")}
+            feed_missing = tuple(sorted(h for h in expected_torrents if h not in listed))
+        except KeyError:
+            problems.append(f"no {TORRENT_FEED} although {len(expected_torrents)} torrent(s) are published")
+        except ElementTree.ParseError as error:
+            problems.append(f"{TORRENT_FEED} cannot be read: {error}")
+    return CatalogLag(missing, stale, feed_missing, tuple(problems))
 
 
 def candidate_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, listed: Sequence[str]) -> list[str]:
@@ -151,7 +218,8 @@ def verify_version(publisher: Publisher, spec: DatasetSpec, version: str, *, pro
         raise LookupError(f"{label(spec, version)} is not published: nothing under releases/{spec.id}/{version}/ "
                           f"(published versions: {', '.join(published_versions(publisher, spec)) or 'none'})")
     checks: list[tuple[str, Fixity]] = []
-    for name, check in (("artifact_matches_manifest", artifact_matches_manifest), ("zenodo_file_matches_artifact", zenodo_file_matches_artifact)):
+    for name, check in (("archive_matches_its_index", archive_matches_its_index), ("artifact_matches_manifest", artifact_matches_manifest),
+                        ("zenodo_file_matches_artifact", zenodo_file_matches_artifact)):
         progress(name)
         checks.append((name, check(publisher, spec, version)))
     progress("web_seeds_serve_the_torrent")
@@ -172,7 +240,7 @@ def verification_steps(publisher: Publisher, spec: DatasetSpec, version: str) ->
     extra = 0
     if torrent is not None:
         extra = len([u for u in candidate_mirrors(publisher, spec, version, torrent.info.web_seeds) if u not in torrent.info.web_seeds])
-    return 3 + extra
+    return 4 + extra
 
 
 def _health(report: WebSeedReport) -> MirrorHealth:

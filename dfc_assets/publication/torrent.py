@@ -1,19 +1,40 @@
-"""Step `torrent`: a single-file torrent of the artifact, web-seeded by Zenodo and releases/, and its magnet URI."""
+"""Step `torrent`: the torrents of a version's files, web-seeded by releases/, Zenodo and verified mirrors.
+
+Two torrents of the same files, each with its magnet: the main one (`keys.torrent`, hybrid v1+v2 by default) and
+a v1 one (`keys.torrent_v1`) for clients that refuse or mis-hash hybrids (Transmission 3.00, aria2 1.36).
+
+Web seeds are in BEP 19's directory form; the client appends the torrent's path:
+- one file: the torrent is named after the file; bases `releases/{id}/{version}/`, Zenodo `/records/{rid}/files/`
+  and each mirror's `releases/{id}/{version}/` (today's layout: single-file info-hashes unchanged);
+- several files: the torrent is the folder `{version}` holding them, so the bases are `releases/{id}/` and each
+  mirror's `releases/{id}/` (the client fetches `{base}{version}/{file}`). Zenodo is not a web seed there: it
+  serves `/records/{rid}/files/{file}`, with no folder a client could append `{version}/{file}` to. The hybrid's
+  BEP 47 pad files are written as zero-filled objects `releases/{id}/{version}/.pad/{N}`, because aria2 downloads
+  pad files from web seeds like any other file.
+
+Our own web seeds (bytes we uploaded and checked by checksum) get a quick check: every file's size, 206 to Range
+and a fresh random sample of pieces. A community mirror (bytes we did not write) is listed only after every piece
+it will serve was checked, within a deadline that grows with the bytes to read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.progress import hashing_progress
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
-from dfc_assets.storage import VersionKeys
+from dfc_assets.storage import LocalFolderStore, VersionKeys
 from dfc_assets.torrent.magnet import magnet_uri
-from dfc_assets.torrent.metainfo import TorrentInfo, build_torrent, read_torrent
+from dfc_assets.torrent.metainfo import TorrentInfo, build_version_torrents, read_torrent, v1_half, with_web_seeds
 from dfc_assets.torrent.options import TorrentOptions
-from dfc_assets.torrent.webseeds import WebSeedReport, with_verified_web_seeds
+from dfc_assets.torrent.webseeds import AUDIT_BUDGET_BYTES, WebSeedReport, rotating_pieces, verify_web_seeds
+
+OWN_WEB_SEED_SAMPLES = 3
+WEB_SEED_TIMEOUT = 30.0  # seconds per request; each check's overall deadline adds its bytes at webseeds.MIN_RATE
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,29 @@ class PublishedTorrent:
     magnet: str
     reused: bool
     web_seed_reports: tuple[WebSeedReport, ...] = ()
+    v1: PublishedTorrent | None = field(default=None)   # the v1 torrent of the same files (on the main torrent)
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """One file of a version under releases/{id}/{version}/."""
+
+    name: str
+    key: str
+    size: int | None
+    sha256: str | None
+
+
+def version_files(publisher: Publisher, spec: DatasetSpec, version: str) -> tuple[VersionFile, ...]:
+    """The version's files in name order: the manifest's `files` list, or its one artifact (older manifests)."""
+    keys = publisher.keys(spec, version)
+    manifest = publisher.read_json(keys.manifest) or {}
+    listed = manifest.get("files")
+    if listed:
+        files = [VersionFile(f["name"], keys.release_prefix + f["name"], f.get("size"), f.get("sha256")) for f in listed]
+        return tuple(sorted(files, key=lambda f: f.name))
+    output = manifest.get("output", {})
+    return (VersionFile(keys.artifact_name, keys.artifact, output.get("size"), output.get("sha256")),)
 
 
 def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: str) -> TorrentOptions:
@@ -37,67 +81,148 @@ def torrent_options(publisher: Publisher, spec: DatasetSpec, version: str, doi: 
     )
 
 
-def mirror_web_seed(base_url: str, keys: VersionKeys) -> str:
-    """A community mirror of the bucket layout, in BEP 19's directory form (the client appends the torrent's name)."""
-    return f"{base_url.rstrip('/')}/{keys.release_prefix}"
+def web_seed_prefix(keys: VersionKeys, *, multi_file: bool = False) -> str:
+    """The bucket prefix a web seed URL points at: the version folder (one file) or the dataset folder (several)."""
+    return keys.release_prefix if not multi_file else f"releases/{keys.dataset_id}/"
 
 
-def web_seeds(publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file_url: str) -> tuple[list[str], list[str]]:
-    """(ours, mirrors), all in the directory form: every one serves the file under the torrent's name.
+def mirror_web_seed(base_url: str, keys: VersionKeys, *, multi_file: bool = False) -> str:
+    """A community mirror of the bucket layout, in BEP 19's directory form (the client appends the torrent's path)."""
+    return f"{base_url.rstrip('/')}/{web_seed_prefix(keys, multi_file=multi_file)}"
 
-    Zenodo and our releases/ URL must serve the bytes; a failing community mirror is left out.
-    """
+
+def web_seeds(
+    publisher: Publisher, spec: DatasetSpec, version: str, zenodo_file_url: str | None, *, multi_file: bool = False
+) -> tuple[list[str], list[str]]:
+    """(ours, mirrors), all in the directory form. Zenodo is ours for a single-file version only (see above)."""
     keys = publisher.keys(spec, version)
-    ours = [zenodo_file_url.rsplit("/", 1)[0] + "/", publisher.store.public_url(keys.release_prefix)]
-    mirrors = [mirror_web_seed(base, keys) for base in publisher.settings.mirror_base_urls]
+    ours = [publisher.store.public_url(web_seed_prefix(keys, multi_file=multi_file))]
+    if zenodo_file_url and not multi_file:
+        ours.insert(0, zenodo_file_url.rsplit("/", 1)[0] + "/")
+    mirrors = [mirror_web_seed(base, keys, multi_file=multi_file) for base in publisher.settings.mirror_base_urls]
     return ours, mirrors
 
 
-def _published(publisher: Publisher, spec: DatasetSpec, version: str, data: bytes, *, reused: bool, reports: tuple[WebSeedReport, ...] = ()) -> PublishedTorrent:
+def configured_mirrors(publisher: Publisher, spec: DatasetSpec, version: str, info: TorrentInfo) -> list[str]:
+    """Every configured community mirror as a web seed of this version's torrent (status and verify check them)."""
     keys = publisher.keys(spec, version)
+    return [mirror_web_seed(base, keys, multi_file=info.multi_file) for base in publisher.settings.mirror_base_urls]
+
+
+def check_web_seeds(
+    publisher: Publisher, spec: DatasetSpec, version: str, *, full: bool = False, round_number: int | None = None,
+    budget_bytes: int = AUDIT_BUDGET_BYTES, with_configured: bool = True, deadline: float | None = None,
+) -> list[WebSeedReport]:
+    """Every web seed of the version's main torrent (plus each configured mirror not listed), checked at once.
+
+    Pieces: all with `full` (verify); the audit's rotating window with `round_number` (rounds 0 ..
+    audit_cycle(info, budget_bytes) - 1 cover every piece); else a fresh random sample (status). `deadline`
+    bounds each web seed's check (default: grows with the bytes read, see webseeds.default_deadline).
+    """
+    torrent = load_torrent(publisher, spec, version)
+    if torrent is None:
+        return []
+    urls = list(torrent.info.web_seeds)
+    if with_configured:
+        urls = list(dict.fromkeys([*urls, *configured_mirrors(publisher, spec, version, torrent.info)]))
+    pieces = rotating_pieces(torrent.info, round_number, budget_bytes=budget_bytes) if round_number is not None else None
+    return verify_web_seeds(torrent.info, urls, full=full, pieces=pieces, timeout=WEB_SEED_TIMEOUT, deadline=deadline)
+
+
+def _published(publisher: Publisher, key: str, data: bytes, *, reused: bool, reports: tuple[WebSeedReport, ...] = (),
+               v1: PublishedTorrent | None = None) -> PublishedTorrent:
     info = read_torrent(data)
-    url = publisher.store.public_url(keys.torrent)
+    url = publisher.store.public_url(key)
     magnet = magnet_uri(info, torrent_url=url, peer=publisher.settings.seeder_peer)  # type: ignore[arg-type]
-    return PublishedTorrent(keys.torrent, url, data, info, magnet, reused, reports)
+    return PublishedTorrent(key, url, data, info, magnet, reused, reports, v1)
+
+
+def _get(publisher: Publisher, key: str) -> bytes | None:
+    try:
+        return publisher.store.get_bytes(key)
+    except KeyError:
+        return None
 
 
 def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent | None:
+    """The version's main torrent (its `.v1` the v1 torrent, once published), or None before the torrent step."""
     keys = publisher.keys(spec, version)
-    try:
-        data = publisher.store.get_bytes(keys.torrent)
-    except KeyError:
+    data = _get(publisher, keys.torrent)
+    if data is None:
         return None
-    return _published(publisher, spec, version, data, reused=True)
+    v1_data = _get(publisher, keys.torrent_v1)
+    v1 = _published(publisher, keys.torrent_v1, v1_data, reused=True) if v1_data is not None else None
+    return _published(publisher, keys.torrent, data, reused=True, v1=v1)
 
 
 def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
+    """Publish both torrents of the version (each write-once); returns the main one with `.v1` set."""
     existing = load_torrent(publisher, spec, version)
-    if existing is not None:
-        publisher.log(f"{label(spec, version)}: torrent already published (btih {existing.info.infohash_v1}); keeping it")
+    if existing is not None and existing.v1 is not None:
+        publisher.log(f"{label(spec, version)}: torrents already published (btih {existing.info.infohash_v1}, v1 {existing.v1.info.infohash_v1}); keeping them")
         return existing
     keys = publisher.keys(spec, version)
+    if existing is not None and not existing.info.multi_file:
+        # published before v1 torrents existed: its v1 half needs no reading of the file
+        v1_data = v1_half(existing.data)
+        publisher.store.put_bytes(keys.torrent_v1, v1_data, if_absent=True)
+        publisher.log(f"{label(spec, version)}: v1 torrent {keys.torrent_v1} added beside the published one")
+        return _published(publisher, keys.torrent, existing.data, reused=True,
+                          v1=_published(publisher, keys.torrent_v1, v1_data, reused=False))
     record = published_record(publisher, spec, version)
     if record is None:
         raise PublicationError(f"{label(spec, version)}: not yet published on Zenodo; materialize zenodo_record first")
-    zenodo_file = next((f for f in record.files if f.key == keys.artifact_name), None)
-    if zenodo_file is None:
-        raise PublicationError(f"{label(spec, version)}: Zenodo record {record.record_id} has no file {keys.artifact_name}")
-    workdir = publisher.work_dir(spec, version, "torrent")
-    path = publisher.store.download(keys.artifact, workdir / keys.artifact_name)
-    total = path.stat().st_size
-    ours, mirrors = web_seeds(publisher, spec, version, zenodo_file.url)
-    built = build_torrent(
-        path, name=keys.artifact_name, options=torrent_options(publisher, spec, version, record.doi),
+    files = version_files(publisher, spec, version)
+    zenodo_files = {f.key: f for f in record.files}
+    missing = [f.name for f in files if f.name not in zenodo_files]
+    if missing:
+        raise PublicationError(f"{label(spec, version)}: Zenodo record {record.record_id} lacks {', '.join(missing)}; the torrent must hold exactly the published files")
+    multi_file = len(files) > 1
+    paths = _local_copies(publisher, spec, version, files)
+    built = build_version_torrents(
+        paths, folder=version, options=torrent_options(publisher, spec, version, record.doi),
         progress=hashing_progress(publisher.log, label(spec, version)), sha256=False,  # md5 is what Zenodo holds
     )
-    if built.md5 != zenodo_file.md5:
-        raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {zenodo_file.md5} for {keys.artifact_name}, the artifact has {built.md5}; not publishing a torrent over different bytes")
-    torrent, reports = with_verified_web_seeds(built, ours + mirrors)
+    for path, digests in zip(sorted(paths, key=lambda p: p.name), built.digests.files):
+        expected = zenodo_files[path.name].md5
+        if digests.md5 != expected:
+            raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {expected} for {path.name}, the file under releases/ has {digests.md5}; not publishing a torrent over different bytes")
+    main_info = read_torrent(built.main.data)
+    prefix = web_seed_prefix(keys, multi_file=multi_file)
+    for pad in (f for f in main_info.files if f.pad):
+        publisher.store.put_bytes(prefix + pad.path, bytes(pad.size), if_absent=True)
+    zenodo_url = zenodo_files[files[0].name].url
+    ours, mirrors = web_seeds(publisher, spec, version, zenodo_url, multi_file=multi_file)
+    own_reports = verify_web_seeds(main_info, ours, samples=OWN_WEB_SEED_SAMPLES, timeout=WEB_SEED_TIMEOUT)
+    mirror_reports = verify_web_seeds(main_info, mirrors, full=True, timeout=WEB_SEED_TIMEOUT)
+    reports = own_reports + mirror_reports
     for report in reports:
-        publisher.log(f"{label(spec, version)}: web seed {report.url}: {'verified' if report.ok else 'LEFT OUT: ' + str(report.reason)} (pieces checked {list(report.pieces_checked)})")
-    own = [r for r in reports if r.url in ours and not r.ok]
-    if own:
-        raise PublicationError(f"{label(spec, version)}: our own web seed does not serve the artifact, so no torrent is published: " + "; ".join(f"{r.url}: {r.reason}" for r in own))
-    publisher.store.put_bytes(keys.torrent, torrent.data, if_absent=True)
-    publisher.log(f"{label(spec, version)}: torrent {keys.torrent} ({total} bytes seeded, btih {torrent.infohash_v1}, btmh {torrent.infohash_v2})")
-    return _published(publisher, spec, version, torrent.data, reused=False, reports=tuple(reports))
+        checked = len(report.pieces_checked)
+        publisher.log(f"{label(spec, version)}: web seed {report.url}: {'verified' if report.ok else 'LEFT OUT: ' + str(report.reason)} ({checked} of {main_info.num_pieces} pieces checked)")
+    failed_own = [r for r in own_reports if not r.ok]
+    if failed_own:
+        raise PublicationError(f"{label(spec, version)}: our own web seed does not serve the version's files, so no torrent is published: " + "; ".join(f"{r.url}: {r.reason}" for r in failed_own))
+    good = [r.url for r in reports if r.ok]
+    main_data = existing.data if existing is not None else with_web_seeds(built.main.data, good)
+    v1_data = with_web_seeds(built.v1.data, read_torrent(main_data).web_seeds)
+    publisher.store.put_bytes(keys.torrent_v1, v1_data, if_absent=True)  # the main torrent last: it marks the step done
+    publisher.store.put_bytes(keys.torrent, main_data, if_absent=True)
+    publisher.log(f"{label(spec, version)}: torrents {keys.torrent} (btih {built.main.infohash_v1}, btmh {built.main.infohash_v2}) and {keys.torrent_v1} (btih {built.v1.infohash_v1}); {len(files)} file(s), {built.main.data_size} bytes")
+    v1 = _published(publisher, keys.torrent_v1, v1_data, reused=False, reports=tuple(reports))
+    return _published(publisher, keys.torrent, main_data, reused=existing is not None, reports=tuple(reports), v1=v1)
+
+
+def _local_copies(publisher: Publisher, spec: DatasetSpec, version: str, files: tuple[VersionFile, ...]) -> list[Path]:
+    """The files on local disk: read in place from a local-folder store, else downloaded once into the work dir."""
+    store = publisher.store
+    if isinstance(store, LocalFolderStore):
+        paths = [store.root / f.key for f in files]
+    else:
+        workdir = publisher.work_dir(spec, version, "torrent")
+        paths = [store.download(f.key, workdir / f.name) for f in files]
+    for f, path in zip(files, paths):
+        if not path.is_file():
+            raise PublicationError(f"{label(spec, version)}: {f.key} is not in the store; materialize parquet first")
+        if f.size is not None and path.stat().st_size != f.size:
+            raise PublicationError(f"{label(spec, version)}: {f.key} has {path.stat().st_size} bytes, the manifest says {f.size}")
+    return paths

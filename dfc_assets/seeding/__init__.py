@@ -4,13 +4,14 @@ Infrastructure mode seeds every published version straight from the object store
 catalog or a torrent feed and seeds a chosen set of datasets within a disk budget.
 """
 
-from .infrastructure import InfrastructureSeeder
+from .infrastructure import BackgroundSeeder, InfrastructureSeeder
 from .loop import SwarmMonitor, run_until_stopped
 from .offers import Offer, offers_from_catalog, offers_from_feed, offers_from_store, read_offers
 from .selection import Selection, choose
 from .volunteer import SyncResult, VolunteerSeeder
 
 __all__ = [
+    "BackgroundSeeder",
     "InfrastructureSeeder",
     "Offer",
     "Selection",

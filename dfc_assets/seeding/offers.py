@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from dfc_assets.torrent.follow import parse_feed
 from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.versions import VERSION_KEY_PATTERN
 
-TORRENT_SUFFIX = ".parquet.torrent"
+TORRENT_SUFFIXES = (".parquet.torrent", ".v1.torrent")  # a version's main torrent and its v1 torrent
 
 CATALOG_OFFERS = """
 SELECT collection AS dataset_id, version, assets.data.title AS file_name, assets.data."file:size" AS size,
@@ -43,13 +44,13 @@ class Offer:
 
 
 def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None) -> list[Offer]:
-    """Every version under releases/ whose .torrent exists (it is written after the Zenodo publication).
+    """Every torrent of every version under releases/ (main and v1: two swarms), written after the Zenodo publication.
 
     `known` maps torrent keys to offers already read: torrents are write-once, so a poll reads only new ones.
     """
     offers = []
     for info in store.list("releases/"):
-        if not info.key.endswith(TORRENT_SUFFIX):
+        if not info.key.endswith(TORRENT_SUFFIXES):
             continue
         if known is not None and info.key in known:
             offers.append(known[info.key])
@@ -59,10 +60,10 @@ def offers_from_store(store: ObjectStore, known: dict[str, Offer] | None = None)
             continue
         _, dataset_id, version, _ = parts
         keys = VersionKeys(dataset_id, version)
-        if info.key != keys.torrent:
+        if info.key not in (keys.torrent, keys.torrent_v1):
             continue
         torrent = read_torrent(store.get_bytes(info.key))
-        offer = Offer(dataset_id, version, torrent.name, torrent.size, torrent.infohash_v1 or "",
+        offer = Offer(dataset_id, version, torrent.name, torrent.data_size, torrent.infohash_v1 or "",
                       torrent_url=store.public_url(info.key), torrent_key=info.key)
         if known is not None:
             known[info.key] = offer
@@ -106,15 +107,36 @@ def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+FETCH_DEADLINE = 120.0  # seconds for a whole feed or .torrent: a server that trickles bytes does not stall a poll
+
+
+def fetch_bytes(http: httpx.Client | None, url: str, what: str, *, deadline: float = FETCH_DEADLINE) -> bytes:
+    """GET `url` (redirects followed) within an overall deadline; OSError naming `what` on failure."""
+    give_up = time.monotonic() + deadline
+    body = bytearray()
+    client = http or httpx.Client(timeout=30)
+    try:
+        with client.stream("GET", url, follow_redirects=True, timeout=min(30.0, deadline)) as response:
+            if response.status_code != 200:
+                raise OSError(f"{what} {url} answered HTTP {response.status_code}")
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > give_up:
+                    raise OSError(f"{what} {url} did not arrive within {deadline:g} s ({len(body)} bytes so far)")
+    except httpx.HTTPError as error:
+        raise OSError(f"{what} {url}: {type(error).__name__}: {error}") from None
+    finally:
+        if http is None:
+            client.close()
+    return bytes(body)
+
+
 def read_offers(source: str, http: httpx.Client) -> list[Offer]:
     """Offers from a catalog (.parquet) or a torrent feed (anything else), given as a URL or a local path."""
     if source.split("?", 1)[0].endswith(".parquet"):
         return offers_from_catalog(source)
     if _is_url(source):
-        response = http.get(source, follow_redirects=True)
-        if response.status_code != 200:
-            raise OSError(f"torrent feed {source}: HTTP {response.status_code}; check the URL (e.g. {{bucket}}/feeds/torrents.xml)")
-        return offers_from_feed(response.content)
+        return offers_from_feed(fetch_bytes(http, source, "torrent feed (e.g. {bucket}/feeds/torrents.xml)"))
     return offers_from_feed(Path(source).read_bytes())
 
 
@@ -123,10 +145,7 @@ def fetch_torrent(offer: Offer, *, http: httpx.Client | None = None, store: Obje
     if offer.torrent_key is not None and store is not None:
         data = store.get_bytes(offer.torrent_key)
     elif offer.torrent_url and _is_url(offer.torrent_url):
-        response = (http or httpx).get(offer.torrent_url, follow_redirects=True)
-        if response.status_code != 200:
-            raise OSError(f"{offer.label}: .torrent {offer.torrent_url} answered HTTP {response.status_code}")
-        data = response.content
+        data = fetch_bytes(http, offer.torrent_url, f"{offer.label}: .torrent")
     elif offer.torrent_url:
         data = Path(offer.torrent_url).read_bytes()
     else:

@@ -1,4 +1,4 @@
-"""The embedded default: object store, Zenodo emulator and sample sources on loopback, for one work folder.
+"""The embedded default: object store, Zenodo emulator, sample sources and the infrastructure seeder on loopback.
 
 `dfc services --workdir DIR` runs them in the foreground; `dfc demo` and the tests start them in
 process. DIR/services.json tells every other process (Dagster, `dfc demo`) where they are.
@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dfc_assets.seeding.infrastructure import BackgroundSeeder
 from dfc_assets.services.sample_sources import sample_source_server, seed_sources, wds_base_url
 from dfc_assets.services.static_files import BackgroundServer, file_server
+from dfc_assets.storage import LocalFolderStore
 from dfc_assets.zenodo import ZenodoEmulator
 
 SERVICES_FILE = "services.json"
@@ -31,6 +33,7 @@ class ServiceUrls:
     sources_root: str
     wds_base_url: str
     pid: int
+    seeder_peer: str | None = None        # "host:port" of the embedded `dfc seed infrastructure` (magnets' x.pe)
 
     def write(self, workdir: Path) -> Path:
         path = workdir / SERVICES_FILE
@@ -49,6 +52,7 @@ class LocalServices:
         self.sources_root = self.workdir / "sources"
         self.servers: list[BackgroundServer] = []
         self.emulator: ZenodoEmulator | None = None
+        self.seeder: BackgroundSeeder | None = None
         self.urls: ServiceUrls | None = None
 
     def _token(self) -> str:
@@ -62,10 +66,11 @@ class LocalServices:
     def _ports(self) -> dict[str, int]:
         """Ports are kept across restarts: URLs inside published torrents and records must keep working."""
         path = self.workdir / "ports.json"
-        if path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
-        ports = {name: _free_port(self.host) for name in ("store", "sources", "zenodo")}
-        path.write_text(json.dumps(ports) + "\n", encoding="utf-8")
+        ports = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        missing = [name for name in ("store", "sources", "zenodo", "seeder") if name not in ports]
+        if missing:
+            ports.update({name: _free_port(self.host) for name in missing})
+            path.write_text(json.dumps(ports) + "\n", encoding="utf-8")
         return ports
 
     def start(self) -> ServiceUrls:
@@ -78,6 +83,8 @@ class LocalServices:
         token = self._token()
         self.emulator = ZenodoEmulator(self.workdir / "zenodo", token=token, host=self.host, port=ports["zenodo"])
         self.emulator.start()
+        self.seeder = BackgroundSeeder(LocalFolderStore(self.store_root, store.base_url + "/"),
+                                       f"{self.host}:{ports['seeder']}").start()
         self.urls = ServiceUrls(
             store_url=store.base_url + "/",
             store_root=str(self.store_root),
@@ -87,11 +94,14 @@ class LocalServices:
             sources_root=str(self.sources_root),
             wds_base_url=wds_base_url(sources.base_url),
             pid=os.getpid(),
+            seeder_peer=self.seeder.peer,
         )
         self.urls.write(self.workdir)
         return self.urls
 
     def stop(self) -> None:
+        if self.seeder is not None:
+            self.seeder.stop()
         if self.emulator is not None:
             self.emulator.stop()
         for server in self.servers:

@@ -68,6 +68,8 @@ class SampleSourceHandler(FileServingHandler):
         return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((self.root / "wds" / "cube-metadata").glob("*.json"))]
 
     def metadata(self, product_id: str) -> dict | None:
+        if not (product_id.isascii() and product_id.isdigit()):
+            return None  # a product id is digits; anything else could name a file outside the folder
         path = self.root / "wds" / "cube-metadata" / f"{product_id}.json"
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))

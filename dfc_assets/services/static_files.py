@@ -8,35 +8,71 @@ from __future__ import annotations
 
 import email.utils
 import mimetypes
+import os
 import re
 import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
+from urllib.parse import unquote
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 mimetypes.add_type("application/vnd.apache.parquet", ".parquet")
 mimetypes.add_type("application/x-bittorrent", ".torrent")
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One 'bytes=' range -> (first, last) inclusive; None when unsatisfiable or malformed."""
-    match = _RANGE.match(header.strip())
-    if not match or (not match.group(1) and not match.group(2)):
+class Unsatisfiable(Exception):
+    """A valid single range that starts past the end: 416 with ``Content-Range: bytes */size``."""
+
+
+class BadPath(Exception):
+    """A request target that cannot name a file in the folder: 400."""
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """RFC 9110 §14.2: one ``bytes=`` range -> (first, last) inclusive, or None to send the whole file.
+
+    A header that does not parse, names another unit, or asks for several ranges is ignored (the RFC allows a
+    server to ignore Range); a valid range that starts at or past the end raises Unsatisfiable.
+    """
+    match = _RANGE.match((header or "").strip())
+    if not match or not any(match.groups()):
         return None
-    first, last = match.group(1), match.group(2)
-    if not first:
-        length = int(last)
-        if length == 0:
+    first_text, last_text = match.groups()
+    if not first_text:
+        suffix = int(last_text)
+        if suffix == 0:
+            raise Unsatisfiable()
+        if size == 0:
             return None
-        return max(size - length, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        return None
-    return start, end
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    if last_text and int(last_text) < first:
+        return None  # invalid range-spec: the header is ignored
+    if first >= size:
+        raise Unsatisfiable()
+    return first, min(int(last_text), size - 1) if last_text else size - 1
+
+
+def confined_file(root: Path, request_target: str) -> Path | None:
+    """The regular file a request target names inside ``root`` (symlinks resolved and kept inside), None if absent.
+
+    Raises BadPath for targets that are not a plain path under the root: not starting with one '/', NUL or
+    other control characters, backslashes, '.' or '..' segments, empty segments, or a '/' hidden as %2F.
+    """
+    raw = request_target.split("?", 1)[0].split("#", 1)[0]
+    if not raw.startswith("/") or raw.startswith("//") or re.search(r"%2f|%5c|%00", raw, re.IGNORECASE):
+        raise BadPath(request_target)
+    decoded = unquote(raw, errors="strict")
+    segments = decoded[1:].split("/")
+    if any(ord(c) < 32 or c in "\\\x7f" for c in decoded) or any(s in (".", "..") for s in segments) or "" in segments[:-1]:
+        raise BadPath(request_target)
+    base = root.resolve()
+    target = (base / decoded[1:]).resolve()
+    if target != base and base not in target.parents:
+        return None  # a symlink out of the folder: as if absent
+    return target if target.is_file() else None
 
 
 class FileServingHandler(BaseHTTPRequestHandler):
@@ -47,18 +83,19 @@ class FileServingHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         return
 
-    def resolve(self, url_path: str) -> Path | None:
-        relative = PurePosixPath(unquote(urlsplit(url_path).path)).relative_to("/") if url_path.startswith("/") else None
-        if relative is None or any(part in ("..",) for part in relative.parts):
-            return None
-        target = self.root / relative
-        return target if target.is_file() else None
-
     def do_HEAD(self) -> None:
-        self.serve_file(self.resolve(self.path), head_only=True)
+        self.serve(head_only=True)
 
     def do_GET(self) -> None:
-        self.serve_file(self.resolve(self.path), head_only=False)
+        self.serve(head_only=False)
+
+    def serve(self, *, head_only: bool) -> None:
+        try:
+            path = confined_file(self.root, self.path)
+        except (BadPath, UnicodeDecodeError):
+            self.send_empty(HTTPStatus.BAD_REQUEST)
+            return
+        self.serve_file(path, head_only=head_only)
 
     def send_empty(self, status: int, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -67,39 +104,51 @@ class FileServingHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def range_applies(self, etag: str, last_modified: str) -> bool:
+        """If-Range (RFC 9110 §13.1.5): the range is used only if the validator still matches."""
+        condition = self.headers.get("If-Range")
+        return condition is None or condition.strip() in (etag, last_modified)
+
     def serve_file(self, path: Path | None, *, head_only: bool) -> None:
         if path is None:
             self.send_empty(HTTPStatus.NOT_FOUND)
             return
-        stat = path.stat()
-        size = stat.st_size
-        etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
-        headers = {
-            "Accept-Ranges": "bytes",
-            "ETag": etag,
-            "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
-            "Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-        }
-        if self.headers.get("If-None-Match") == etag:
-            self.send_empty(HTTPStatus.NOT_MODIFIED, {"ETag": etag})
+        try:
+            handle = open(path, "rb")
+        except OSError:
+            self.send_empty(HTTPStatus.NOT_FOUND)
             return
-        first, last, status = 0, size - 1, HTTPStatus.OK
-        range_header = self.headers.get("Range")
-        if range_header:
-            wanted = parse_range(range_header, size)
-            if wanted is None:
-                self.send_empty(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}"})
+        with handle:
+            stat = os.fstat(handle.fileno())
+            size = stat.st_size
+            etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+            last_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+            headers = {
+                "Accept-Ranges": "bytes",
+                "ETag": etag,
+                "Last-Modified": last_modified,
+                "Content-Type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            }
+            if self.headers.get("If-None-Match") == etag:
+                self.send_empty(HTTPStatus.NOT_MODIFIED, {"ETag": etag})
                 return
-            (first, last), status = wanted, HTTPStatus.PARTIAL_CONTENT
-            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(max(last - first + 1, 0)))
-        self.end_headers()
-        if head_only or size == 0:
-            return
-        with open(path, "rb") as handle:
+            first, last, status = 0, size - 1, HTTPStatus.OK
+            if self.range_applies(etag, last_modified):
+                try:
+                    wanted = parse_range(self.headers.get("Range"), size)
+                except Unsatisfiable:
+                    self.send_empty(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"})
+                    return
+                if wanted is not None:
+                    (first, last), status = wanted, HTTPStatus.PARTIAL_CONTENT
+                    headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(max(last - first + 1, 0)))
+            self.end_headers()
+            if head_only or size == 0:
+                return
             handle.seek(first)
             remaining = last - first + 1
             try:

@@ -48,7 +48,13 @@ class VersionKeys:
 
     @property
     def torrent(self) -> str:
+        """The main torrent (hybrid by default) of every file of the version; the name predates multi-file versions."""
         return self.release_prefix + f"{self.stem}.parquet.torrent"
+
+    @property
+    def torrent_v1(self) -> str:
+        """A v1-only torrent of the same files (Transmission 3, aria2)."""
+        return self.release_prefix + f"{self.stem}.v1.torrent"
 
     @property
     def footprint_png(self) -> str:

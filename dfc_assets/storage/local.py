@@ -6,14 +6,20 @@ import filecmp
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from dfc_assets.storage.store import ObjectExists, ObjectInfo
 
 
-def _check_key(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or any(p in ("..", ".") for p in parts):
+def _check_key(key: str, *, prefix: bool = False) -> str:
+    """A key is '/'-separated names: no empty, '.' or '..' segment, no backslash or control character.
+
+    A ``prefix`` (for a URL of a folder, a BEP 19 web seed) may end with '/'.
+    """
+    segments = key.split("/")
+    if prefix and len(segments) > 1 and segments[-1] == "":
+        segments.pop()
+    if not key or any(s in ("", ".", "..") for s in segments) or any(ord(c) < 32 or c in "\\\x7f" for c in key):
         raise ValueError(f"invalid object key {key!r}")
     return key
 
@@ -25,7 +31,12 @@ class LocalFolderStore:
         self.public_base_url = public_base_url.rstrip("/") + "/"
 
     def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
+        """The file of a key, inside the folder even where a symlink in the folder points elsewhere."""
+        path = self.root / _check_key(key)
+        base, resolved = self.root.resolve(), path.resolve()
+        if base not in resolved.parents:
+            raise ValueError(f"object key {key!r} leads out of the store folder {self.root} (through a symlink)")
+        return path
 
     def _write_atomically(self, key: str, fill) -> None:
         target = self._path(key)
@@ -82,8 +93,9 @@ class LocalFolderStore:
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         found = []
+        base = self.root.resolve()
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".incoming-"):
+            if path.is_file() and not path.name.startswith(".incoming-") and base in path.resolve().parents:
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     found.append(ObjectInfo(key=key, size=path.stat().st_size))
@@ -111,7 +123,7 @@ class LocalFolderStore:
         self._path(key).unlink(missing_ok=True)
 
     def public_url(self, key: str) -> str:
-        return self.public_base_url + _check_key(key)
+        return self.public_base_url + _check_key(key, prefix=True)
 
     def describe(self) -> str:
         return f"local folder {self.root} served at {self.public_base_url}"

@@ -1,18 +1,35 @@
-"""Torrents for dataset version files: one-pass hashing, .torrent + magnet, verified web seeds, RSS feed,
+"""Torrents for dataset versions (one file or several): one-pass hashing, hybrid and v1 .torrent + magnets, verified web seeds, RSS feed,
 web-seed and magnet downloads, and a seeder."""
 
 from .download import MagnetDownloadError, WebSeedDownloadError, download_from_web_seeds, download_magnet
 from .feed import FeedEntry, torrent_feed
 from .follow import choose_within_budget, parse_feed
-from .hashing import FileDigests, digest_file
+from .hashing import FileDigests, VersionDigests, digest_file, digest_files
 from .magnet import magnet_uri
-from .metainfo import BuiltTorrent, TorrentInfo, build_torrent, read_torrent, torrent_from_digests, with_web_seeds
+from .metainfo import (
+    BuiltTorrent, TorrentFile, TorrentInfo, VersionTorrents, build_torrent, build_version_torrents, read_torrent,
+    torrent_from_digests, torrent_from_files, v1_half, with_web_seeds,
+)
 from .options import TorrentOptions, piece_size_for
 from .seeder import Seeder, SeedStatus
-from .webseeds import WebSeedReport, audit_web_seeds, verify_web_seed, verify_web_seeds, with_verified_web_seeds
+from .webseeds import (
+    WebSeedReport, audit_cycle, audit_web_seeds, check_pieces, rotating_pieces, verify_web_seed, verify_web_seeds,
+    web_seed_file_urls, with_verified_web_seeds,
+)
 
 __all__ = [
     "BuiltTorrent",
+    "TorrentFile",
+    "VersionDigests",
+    "VersionTorrents",
+    "audit_cycle",
+    "build_version_torrents",
+    "check_pieces",
+    "digest_files",
+    "rotating_pieces",
+    "torrent_from_files",
+    "v1_half",
+    "web_seed_file_urls",
     "FeedEntry",
     "FileDigests",
     "MagnetDownloadError",

@@ -1,4 +1,6 @@
-"""Download a version file with a real libtorrent session: from BEP 19 web seeds only, or from a magnet."""
+"""Download a version with a real libtorrent session: from BEP 19 web seeds only, or from a magnet.
+
+Both return save_dir/<torrent name>: the file of a single-file torrent, the folder of a multi-file one."""
 
 from __future__ import annotations
 
@@ -80,7 +82,7 @@ def download_from_web_seeds(
     timeout: float = 120.0,
     progress: Callable[[str], None] | None = None,
 ) -> Path:
-    """Fetch the torrent's file into `save_dir` from its web seeds alone; return the finished file's path."""
+    """Fetch the torrent's files into `save_dir` from its web seeds alone; return the finished file (or folder)."""
     data = Path(torrent).read_bytes() if isinstance(torrent, (str, Path)) else torrent
     info = read_torrent(data)
     if not info.web_seeds:

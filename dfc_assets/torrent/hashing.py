@@ -1,5 +1,9 @@
 """One read of a version file -> any of MD5, SHA-256, v1 piece hashes and the v2 (BEP 52) merkle tree.
 
+A version of several files is read once too (`digest_files`): per file the same hashes (v1 pieces with the
+BEP 47 zero padding a hybrid torrent puts after each file), and the v1 pieces of the files laid end to end
+without padding (the v1 torrent), as one more chain over the same windows.
+
 The file is mapped window by window straight from the page cache (no copy; a few piece-aligned windows in
 flight, so memory is flat in file size). One worker thread per core takes the windows' tasks: the next window
 of each whole-file hash (MD5 and SHA-256 cannot be split, so each is a chain) before any piece job (the
@@ -14,7 +18,7 @@ import mmap
 import os
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +63,43 @@ def merkle_root(hashes: list[bytes], width: int, pad: bytes) -> bytes:
     return layer[0]
 
 
-def _sha1_pieces(view: memoryview, piece_size: int) -> bytes:
+def _sha1_pieces(view: memoryview, piece_size: int, pad_to: int = 0) -> bytes:
+    """SHA-1 of each piece of `view`; a short last piece is hashed with zeros up to `pad_to` bytes (BEP 47)."""
     sha1 = hashlib.sha1
-    return b"".join(sha1(view[start : start + piece_size]).digest() for start in range(0, len(view), piece_size))
+    hashes = [sha1(view[start : start + piece_size]) for start in range(0, len(view), piece_size)]
+    short = len(view) % piece_size
+    if pad_to and short:
+        hashes[-1].update(bytes(pad_to - short))
+    return b"".join(h.digest() for h in hashes)
+
+
+class ContiguousPieces:
+    """v1 piece hashes of several files laid end to end with no padding (a plain v1 multi-file torrent).
+
+    Fed every byte in order (one chain across the files); pieces cross file boundaries.
+    """
+
+    def __init__(self, piece_size: int) -> None:
+        check_piece_size(piece_size)
+        self.piece_size = piece_size
+        self._hasher = hashlib.sha1()
+        self._filled = 0
+        self._pieces: list[bytes] = []
+
+    def update(self, view: memoryview) -> None:
+        while view:
+            take = min(len(view), self.piece_size - self._filled)
+            self._hasher.update(view[:take])
+            view, self._filled = view[take:], self._filled + take
+            if self._filled == self.piece_size:
+                self._pieces.append(self._hasher.digest())
+                self._hasher, self._filled = hashlib.sha1(), 0
+
+    def finish(self) -> bytes:
+        if self._filled:
+            self._pieces.append(self._hasher.digest())
+            self._hasher, self._filled = hashlib.sha1(), 0
+        return b"".join(self._pieces)
 
 
 def _v2_piece_roots(view: memoryview, piece_size: int, leaf_width: int) -> list[bytes]:
@@ -164,14 +202,19 @@ def digest_file(
     sha256: bool = True,
     progress: Progress | None = None,
     threads: int | None = None,
+    pad_last_piece: bool = False,
+    contiguous: ContiguousPieces | None = None,
 ) -> FileDigests:
     """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total).
+
+    pad_last_piece: the last v1 piece is hashed with zeros up to the piece size (a file followed by a BEP 47 pad
+    file). contiguous: also feed every byte, in order, to this chain of end-to-end v1 pieces.
 
     `threads` workers (default: one per usable core). The file must not be truncated while it is hashed: its pages
     are mapped, and touching a page cut off the end faults the process (version files are written once).
     """
     check_piece_size(piece_size)
-    if not (v1 or v2 or md5 or sha256):
+    if not (v1 or v2 or md5 or sha256 or contiguous):
         raise ValueError("digest_file: nothing to compute (v1, v2, md5 and sha256 are all off)")
     path = Path(path)
     window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
@@ -199,7 +242,8 @@ def digest_file(
         file_hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
 
         def sha1_job(window: _Window) -> None:
-            sha1_parts[window.index] = _sha1_pieces(window.view, piece_size)
+            last = window.index == n_windows - 1
+            sha1_parts[window.index] = _sha1_pieces(window.view, piece_size, piece_size if pad_last_piece and last else 0)
 
         def v2_job(window: _Window) -> None:
             root_parts[window.index] = _v2_piece_roots(window.view, piece_size, leaf_width)
@@ -207,8 +251,11 @@ def digest_file(
         def chain(h: "hashlib._Hash") -> Task:
             return lambda window: h.update(window.view)
 
+        chains = [chain(h) for h in file_hashes.values()]
+        if contiguous is not None:
+            chains.append(lambda window: contiguous.update(window.view))
         tasks = _Tasks(
-            chains=[chain(h) for h in file_hashes.values()],
+            chains=chains,
             piece_jobs=[job for job, wanted in ((sha1_job, v1), (v2_job, v2)) if wanted],
             on_done=on_done,
         )
@@ -261,6 +308,45 @@ def digest_file(
         pieces_root_v2=pieces_root,
         piece_layer_v2=piece_layer,
     )
+
+
+@dataclass(frozen=True)
+class VersionDigests:
+    files: tuple[FileDigests, ...]          # in the order given
+    contiguous_v1: bytes | None             # v1 pieces of the files end to end, unpadded; None when not asked for
+
+
+def digest_files(
+    paths: Sequence[Path],
+    *,
+    piece_size: int,
+    v1_padded: bool = True,
+    contiguous_v1: bool = False,
+    v2: bool = True,
+    md5: bool = True,
+    sha256: bool = True,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> VersionDigests:
+    """Each file read once, in order: per-file hashes (v1 pieces padded after every file, as in a hybrid
+    multi-file torrent) and, with contiguous_v1, the pieces of the files end to end (a v1 multi-file torrent)."""
+    paths = [Path(p) for p in paths]
+    sizes = [p.stat().st_size for p in paths]
+    total = sum(sizes)
+    stream = ContiguousPieces(piece_size) if contiguous_v1 else None
+    results = []
+    before = 0
+    for path, size in zip(paths, sizes):
+        def each(done: int, _: int, before: int = before) -> None:
+            if progress is not None:
+                progress(before + done, total)
+
+        results.append(digest_file(
+            path, piece_size=piece_size, v1=v1_padded, v2=v2, md5=md5, sha256=sha256, progress=each,
+            threads=threads, pad_last_piece=v1_padded, contiguous=stream,
+        ))
+        before += size
+    return VersionDigests(tuple(results), stream.finish() if stream is not None else None)
 
 
 def _usable_cores() -> int:

@@ -47,13 +47,15 @@ class Seeder:
         return f"{self._host}:{self.port}"
 
     def add(self, torrent: bytes, file_dir: Path) -> str:
-        """Seed the torrent's file, which must be at file_dir/<torrent name>; returns the v1 info-hash."""
+        """Seed the torrent's files, at file_dir/<path in the torrent> (libtorrent's save path: the file's folder
+        for a single-file torrent, the parent of the torrent's folder for several files); returns the v1 info-hash."""
         info = read_torrent(torrent)
-        path = Path(file_dir) / info.name
-        if not path.is_file() or path.stat().st_size != info.size:
-            raise FileNotFoundError(
-                f"cannot seed {info.name!r}: expected {info.size} bytes at {path}; download the version file there first"
-            )
+        for f in info.data_files:
+            path = Path(file_dir) / f.path
+            if not path.is_file() or path.stat().st_size != f.size:
+                raise FileNotFoundError(
+                    f"cannot seed {info.name!r}: expected {f.size} bytes at {path}; download the version's files there first"
+                )
         key = info.infohash_v1 or info.infohash_v2 or info.name
         if key in self._handles:
             return key

@@ -27,6 +27,7 @@ class Published:
     urls: ServiceUrls
     run: Embedded
     done: set[tuple[str, str]]
+    services: LocalServices
 
     @property
     def store(self) -> LocalFolderStore:
@@ -70,8 +71,9 @@ def published(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("seeding")
     saved = {name: os.environ.get(name) for name in ("DFC_SERVICES_FILE", "DAGSTER_HOME")}
     try:
-        with LocalServices(workdir) as urls, embedded(workdir, say=lambda message: None) as run:
-            published = Published(urls, run, set())
+        services = LocalServices(workdir)
+        with services as urls, embedded(workdir, say=lambda message: None) as run:
+            published = Published(urls, run, set(), services)
             assert run.publish(BOUNDARY, "2022-02-09") is None
             assert run.publish(TABLE, "2025-06-11") is None
             assert run.build_catalog() is None

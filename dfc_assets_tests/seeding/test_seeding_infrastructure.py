@@ -6,7 +6,13 @@ import re
 import threading
 import time
 
+import httpx
+
+from dfc_assets.publication.context import Publisher
+from dfc_assets.publication.torrent import load_torrent
 from dfc_assets.seeding import InfrastructureSeeder, SwarmMonitor, run_until_stopped
+from dfc_assets.services.local_stack import SERVICES_FILE
+from dfc_assets.settings import load_settings
 from dfc_assets.torrent.download import download_magnet
 from dfc_assets.torrent.seeder import Seeder
 
@@ -58,3 +64,23 @@ def test_the_running_seeder_picks_up_a_version_published_later(published, tmp_pa
     assert file_sha256(got) == published.sha256(BOUNDARY, "2016")
     status = [line for line in lines if re.fullmatch(r"seeding \d+ torrents, \d+ peers, up [\d.]+ MB/s, [\d.]+ MB uploaded", line)]
     assert status, lines
+
+
+def test_a_magnet_from_the_demo_downloads_through_the_demos_seeder(published, tmp_path):
+    settings = load_settings({"DFC_SERVICES_FILE": str(published.services.workdir / SERVICES_FILE)})
+    assert settings.seeder_peer == published.urls.seeder_peer == published.services.seeder.peer
+    with httpx.Client() as http:
+        publisher = Publisher(settings, published.store, http, None, tmp_path / "scratch")  # type: ignore[arg-type]
+        torrent = load_torrent(publisher, TABLE, "2025-06-11")
+    assert torrent.v1 is not None
+    seeding = published.services.seeder.infrastructure
+    wait_for(lambda: {torrent.info.infohash_v1, torrent.v1.info.infohash_v1} <= set(seeding.seeding), 30,
+             "the embedded seeder to seed both torrents")
+    for name, t in (("main", torrent), ("v1", torrent.v1)):
+        assert f"x.pe={settings.seeder_peer}" in t.magnet
+        # libtorrent ignores xs=: the metadata can only come from the seeder, as the demo's magnet is given
+        got = download_magnet(t.magnet, tmp_path / name, listen=f"127.0.0.{4 if name == 'main' else 5}:0", timeout=60)
+        assert file_sha256(got) == published.sha256(TABLE, "2025-06-11")
+    only_the_seeder = published.peer_only_magnet(TABLE, "2025-06-11", settings.seeder_peer)
+    got = download_magnet(only_the_seeder, tmp_path / "peer-only", listen="127.0.0.6:0", timeout=60)
+    assert file_sha256(got) == published.sha256(TABLE, "2025-06-11")

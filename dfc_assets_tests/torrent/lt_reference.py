@@ -32,3 +32,15 @@ def libtorrent_torrent(
     ct.set_creation_date(0)
     lt.set_piece_hashes(ct, str(path.parent))
     return lt.bencode(ct.generate())
+
+
+def libtorrent_folder_torrent(folder: Path, *, piece_size: int, flavour: str, web_seeds: Sequence[str] = ()) -> bytes:
+    """libtorrent's torrent of every file in `folder`, files in name order (libtorrent's v1 keeps directory order)."""
+    files = sorted(lt.list_files(str(folder), lambda _: True, lt.create_torrent.no_attributes), key=lambda f: f.filename)
+    flags = lt.create_torrent.v1_only if flavour == "v1" else 0
+    ct = lt.create_torrent(files, piece_size, flags)
+    for url in web_seeds:
+        ct.add_url_seed(url)
+    ct.set_creation_date(0)
+    lt.set_piece_hashes(ct, str(folder.parent))
+    return lt.bencode(ct.generate())

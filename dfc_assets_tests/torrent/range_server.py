@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,7 @@ class ServerBehaviour:
     honour_range: bool = True                       # False -> answer 200 with the whole body (like http.server)
     corrupt: dict[str, int] = field(default_factory=dict)  # url path -> byte offset whose value is flipped
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)  # (method, path, Range header)
+    trickle: float = 0.0                            # > 0: send bodies 512 bytes at a time, this many seconds apart
 
 
 class RangeServer:
@@ -84,11 +86,15 @@ class RangeServer:
                     f.seek(start)
                     pos = start
                     try:
+                        step = 512 if server.behaviour.trickle else 1 << 20
                         while pos < stop:
-                            chunk = bytearray(f.read(min(1 << 20, stop - pos)))
+                            if server.behaviour.trickle:
+                                time.sleep(server.behaviour.trickle)
+                            chunk = bytearray(f.read(min(step, stop - pos)))
                             if bad is not None and pos <= bad < pos + len(chunk):
                                 chunk[bad - pos] ^= 0xFF
                             self.wfile.write(chunk)
+                            self.wfile.flush()
                             pos += len(chunk)
                     except (BrokenPipeError, ConnectionResetError):
                         self.close_connection = True

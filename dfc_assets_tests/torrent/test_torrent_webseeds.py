@@ -84,13 +84,13 @@ def test_corrupt_missing_wrong_size_and_no_range_mirrors_are_left_out(mirror, bu
 
 def test_sampling_catches_corruption_in_a_sampled_piece(mirror, built):
     info = read_torrent(built.data)
-    sampled = sample_pieces(info, 3)
-    assert sampled == sample_pieces(info, 3)  # reproducible for one torrent
+    sampled = sample_pieces(info, 3, seed="audit-7")
+    assert sampled == sample_pieces(info, 3, seed="audit-7")  # reproducible for one seed
     assert {0, 40} <= set(sampled) and len(sampled) == 5
     victim = sampled[2]
     behaviour = ServerBehaviour(corrupt={f"/good/{NAME}": victim * PIECE})
     with RangeServer(mirror, behaviour) as server:
-        report = verify_web_seed(built.data, server.url + "good/")
+        report = verify_web_seed(built.data, server.url + "good/", seed="audit-7")
     assert not report.ok and report.pieces_failed == (victim,)
 
 

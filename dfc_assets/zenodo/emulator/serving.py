@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import struct
 import threading
 import time
@@ -101,6 +102,12 @@ class ClosableThreadingServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(*args, **kwargs)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (BitTorrent clients do) is not worth a traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def process_request(self, request, client_address) -> None:  # type: ignore[override]
         with self._connections_lock:
