@@ -47,6 +47,8 @@ def read_sensor_state(store: ObjectStore) -> SensorState:
         data = json.loads(store.get_bytes(SENSOR_STATE_KEY))
     except KeyError:
         return SensorState()
+    except ValueError:
+        data = None
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise ValueError(f"{SENSOR_STATE_KEY}: not a sensor state of format {FORMAT}; delete it to start over (every source is then checked in full)")
     return SensorState.from_json(data)
