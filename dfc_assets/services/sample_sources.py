@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from dfc_assets.fixtures.boundaries import write_synthetic_boundary_zip
-from dfc_assets.services.static_files import BackgroundServer, FileServingHandler
+from dfc_assets.services.static_files import BackgroundServer, BadPath, FileServingHandler, confined_file
 from dfc_assets.services.synthetic_wds import SyntheticWds, code_sets, configure_synthetic_wds, table_zip
 
 WDS_PREFIX = "/t1/wds/rest/"
@@ -91,6 +91,13 @@ class SampleSourceHandler(FileServingHandler):
             return None
         latest, releases = wds.latest(cube)
         return table_zip(cube, releases, latest)
+
+    def resolve(self, request_target: str) -> Path | None:
+        """The file a request names in the folder (confined like every file served), None if absent or not a plain path."""
+        try:
+            return confined_file(self.root, request_target)
+        except (BadPath, UnicodeDecodeError):
+            return None
 
     def do_HEAD(self) -> None:
         if self.resolve(self.path) is None and (data := self.synthetic_zip(urlsplit(self.path).path)) is not None:
