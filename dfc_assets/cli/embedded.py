@@ -144,9 +144,9 @@ def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_l
             say(f"using the local services already running for {workdir}")
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
+        instance = stack.enter_context(dg.DagsterInstance.get())
         from dfc_assets.definitions import defs
 
-        instance = stack.enter_context(dg.DagsterInstance.get())
         patch_pool_wait()
         sweep_dead_runs(instance, say)
         yield Embedded(workdir, load_settings(), defs, instance, say, console_log_level)

@@ -26,7 +26,7 @@ from dfc_assets.storage import CATALOG, VersionKeys
 from dfc_assets_tests.e2e.topology_graphql import DagsterGraphQL
 from dfc_assets_tests.e2e.topology_processes import ManagedProcess, free_port, wait_until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3 * 3600)]  # 200 runs on a laptop-sized local daemon
 TABLES = 200
 CHANGED = 3
 RUNS = "{ runsOrError(limit: 1000) { __typename ... on Runs { results { runId status tags { key value } } } } }"
