@@ -1,4 +1,4 @@
-"""The dfc_assets code location."""
+"""The dfc_assets code location: one asset chain per shard, whatever the number of datasets."""
 
 from __future__ import annotations
 
@@ -15,27 +15,23 @@ from dfc_assets.defs.automation import (
     weekly_fixity_audit,
 )
 from dfc_assets.defs.catalog_assets import catalog_assets
-from dfc_assets.defs.dataset_assets import dataset_assets
-from dfc_assets.defs.dataset_checks import dataset_checks
-from dfc_assets.defs.jobs import catalog_job, dataset_job
+from dfc_assets.defs.jobs import catalog_job, shard_job
+from dfc_assets.defs.registry_view import shards as registry_shards
 from dfc_assets.defs.resources import PublisherResource
-from dfc_assets.registry import load_registry
+from dfc_assets.defs.shard_assets import shard_assets
+from dfc_assets.defs.shard_checks import shard_checks
 
 
 def build_definitions() -> dg.Definitions:
-    specs = load_registry()
-    assets: list = []
-    checks: list = []
-    for spec in specs:
-        assets += dataset_assets(spec)
-        checks += dataset_checks(spec)
-    assets += catalog_assets(specs)
-    publish_jobs = [dataset_job(spec) for spec in specs]
+    shards = registry_shards()
+    assets: list = [asset for shard in shards for asset in shard_assets(shard)]
+    checks: list = [check for shard in shards for check in shard_checks(shard)]
+    publish_jobs = [shard_job(shard) for shard in shards]
     return dg.Definitions(
-        assets=assets,
+        assets=[*assets, *catalog_assets(shards)],
         asset_checks=checks,
-        jobs=[*publish_jobs, catalog_job(), fixity_audit_job(specs)],
-        sensors=[upstream_sensor(specs, publish_jobs), daily_source_check(specs, publish_jobs), catalog_automation_sensor()],
+        jobs=[*publish_jobs, catalog_job(), fixity_audit_job],
+        sensors=[upstream_sensor(shards, publish_jobs), daily_source_check(shards, publish_jobs), catalog_automation_sensor()],
         schedules=[weekly_fixity_audit(), weekly_catalog_rebuild()],
         resources={"publisher": PublisherResource()},
         executor=run_executor(),
@@ -43,8 +39,14 @@ def build_definitions() -> dg.Definitions:
 
 
 def run_executor() -> dg.ExecutorDefinition:
-    """Each step in its own process (the default); DFC_RUN_EXECUTOR=in_process runs a whole run in one process."""
-    return dg.in_process_executor if os.environ.get("DFC_RUN_EXECUTOR") == "in_process" else dg.multiprocess_executor
+    """Each step in its own process by default; run config `execution: {config: {in_process: {}}}` or
+    DFC_RUN_EXECUTOR=in_process runs a whole run in one process (the embedded default does)."""
+    return dg.in_process_executor if os.environ.get("DFC_RUN_EXECUTOR") == "in_process" else dg.multi_or_in_process_executor
 
 
 defs = build_definitions()
+
+
+def in_process_run_config() -> dict:
+    """Run config that runs a whole run in one process (the embedded default's runs)."""
+    return {} if os.environ.get("DFC_RUN_EXECUTOR") == "in_process" else {"execution": {"config": {"in_process": {}}}}

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from dfc_assets.cli.rebuild_verify import add_verify_arguments
-from dfc_assets.defs.dataset_assets import ASSET_NAMES
+from dfc_assets.partitions import ASSET_NAMES, dataset_run_tags, partition_key, partitions_name, shard_of
 from dfc_assets.registry import DatasetSpec, load_registry
 from dfc_assets.versions import sort_versions, validate_version_key
 
@@ -24,9 +24,12 @@ def _through_webserver(url: str, spec: DatasetSpec, versions: list[str], wait: b
     from dfc_assets.cli.dagster_api import DagsterApi
 
     api = DagsterApi(url)
-    for version in versions:
-        api.add_partition(spec.partitions_name, version)
-    backfill_id = api.launch_backfill([[spec.key, name] for name in ASSET_NAMES], versions, {"dfc/trigger": trigger})
+    shard = shard_of(spec)
+    keys = [partition_key(spec.key, version) for version in versions]
+    for key in keys:
+        api.add_partition(partitions_name(shard), key)
+    tags = {**dataset_run_tags(keys[0], shard), "dfc/trigger": trigger}
+    backfill_id = api.launch_backfill([[shard, name] for name in ASSET_NAMES], keys, tags)
     print(f"backfill {backfill_id} of {spec.key} versions {', '.join(versions)}: {url.rstrip('/')}/runs/b/{backfill_id}", flush=True)
     if not wait:
         return 0

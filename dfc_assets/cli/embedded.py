@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.execution.api import execute_run
+from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from dfc_assets.cli.run_liveness import patch_pool_wait, process_tags, sweep_dead_runs, wait_for_pools, was_interrupted
 from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
+from dfc_assets.partitions import dataset_run_tags, partition_key, partitions_name, shard_of
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
 from dfc_assets.settings import Settings, load_settings
@@ -28,7 +34,14 @@ concurrency:
 run_monitoring:
   enabled: true
   free_slots_after_run_end_seconds: 300
+run_coordinator:
+  module: dfc_assets.defs.run_coordinator
+  class: DatasetTagsRunCoordinator
 """
+
+CODE_LOCATION = "dfc_assets"
+DEFINITIONS_MODULE = "dfc_assets.definitions"
+REPOSITORY = "__repository__"  # the name Dagster gives the repository of a Definitions object
 
 
 def prepare_dagster_home(workdir: Path) -> Path:
@@ -40,6 +53,13 @@ def prepare_dagster_home(workdir: Path) -> Path:
     return home
 
 
+def remote_origin(job_name: str) -> RemoteJobOrigin:
+    """The origin of a job in the code location `dfc_assets` (workspace.yaml), which lets the UI re-execute the run."""
+    target = LoadableTargetOrigin(executable_path=sys.executable, module_name=DEFINITIONS_MODULE, working_directory=os.getcwd())
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(loadable_target_origin=target, location_name=CODE_LOCATION)
+    return RemoteJobOrigin(repository_origin=RemoteRepositoryOrigin(code_location_origin=location, repository_name=REPOSITORY), job_name=job_name)
+
+
 @dataclass
 class Embedded:
     workdir: Path
@@ -49,29 +69,47 @@ class Embedded:
     say: Callable[[str], None] = print
     console_log_level: str = "DEBUG"
 
-    def execute(self, job_name: str, partition_key: str | None = None) -> dg.ExecuteInProcessResult:
-        """One run in this process, tagged with it (run_liveness), once the job's pools have a free slot."""
-        job = self.defs.resolve_job_def(job_name)
-        wait_for_pools(self.instance, job, self.say)
-        run_config = {"loggers": {"console": {"config": {"log_level": self.console_log_level}}}}
-        result = job.execute_in_process(run_config=run_config, partition_key=partition_key, instance=self.instance,
-                                        raise_on_error=False, tags=process_tags())
+    def run_job(self, job_name: str, tags: Mapping[str, str]):
+        """One run of a job of the code location in this process, once the job's pools have a free slot.
+
+        Recorded as a run of that location's job (so the UI can re-execute it, on any launcher), with the
+        tags a queued run would get and the tags naming this process (run_liveness)."""
+        from dfc_assets.definitions import in_process_run_config
+
+        repository = ReconstructableRepository.for_module(DEFINITIONS_MODULE, "defs", working_directory=os.getcwd())
+        job = repository.get_reconstructable_job(job_name)
+        job_def = self.defs.resolve_job_def(job_name)
+        wait_for_pools(self.instance, job_def, self.say)
+        run_config = {**in_process_run_config(), "loggers": {"console": {"config": {"log_level": self.console_log_level}}}}
+        run = self.instance.create_run_for_job(
+            job_def=job_def, run_config=run_config, tags={**tags, **process_tags()},
+            remote_job_origin=remote_origin(job_name), job_code_origin=job.get_python_origin(),
+        )
+        result = execute_run(job, run, self.instance)
         if was_interrupted(result):
             raise KeyboardInterrupt(f"run {result.run_id} of {job_name} was interrupted")
         return result
 
+    def publish_run(self, spec: DatasetSpec, version: str):
+        """Run the publishing job of the dataset's shard for one version (partition `{dataset}:{version}`)."""
+        shard, key = shard_of(spec), partition_key(spec.key, version)
+        self.instance.add_dynamic_partitions(partitions_name(shard), [key])
+        return self.run_job(publish_job_name(shard), {"dagster/partition": key, **dataset_run_tags(key, shard), "dfc/trigger": "cli"})
+
     def publish(self, spec: DatasetSpec, version: str) -> str | None:
-        """Run the dataset's publishing job for one version; the failure, if any."""
-        self.instance.add_dynamic_partitions(spec.partitions_name, [version])
-        result = self.execute(publish_job_name(spec), version)
+        """Publish one version; the failure, if any."""
+        result = self.publish_run(spec, version)
         return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
 
+    def catalog_run(self):
+        return self.run_job(CATALOG_JOB, {"dfc/trigger": "cli"})
+
     def build_catalog(self) -> str | None:
-        result = self.execute(CATALOG_JOB)
+        result = self.catalog_run()
         return None if result.success else f"catalog: run {result.run_id} failed: {first_failure(result)}"
 
 
-def first_failure(result: dg.ExecuteInProcessResult) -> str:
+def first_failure(result) -> str:
     """The first failed step and its error with every cause, else the run's own failure."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
@@ -106,9 +144,9 @@ def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_l
             say(f"using the local services already running for {workdir}")
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
-        from dfc_assets.definitions import build_definitions
-
         instance = stack.enter_context(dg.DagsterInstance.get())
+        from dfc_assets.definitions import defs
+
         patch_pool_wait()
         sweep_dead_runs(instance, say)
-        yield Embedded(workdir, load_settings(), build_definitions(), instance, say, console_log_level)
+        yield Embedded(workdir, load_settings(), defs, instance, say, console_log_level)

@@ -4,21 +4,29 @@ In production (DFC_AUTOMATION=on) they start running; otherwise they load stoppe
 operator turns them on in the UI (Automation tab).
 """
 
-import json
 import os
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import httpx
 
 from dfc_assets.defs.jobs import AUDIT_JOB, CATALOG_JOB, publish_job_name
+from dfc_assets.defs.registry_view import registered_datasets
 from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.defs.sensor_state import SensorState, read_sensor_state, write_sensor_state
+from dfc_assets.partitions import DATASET_TAG, SHARD_TAG, partition_key, partitions_name, shard_of, split_partition_key
 from dfc_assets.publication.raw import latest_source_sha256
-from dfc_assets.registry import DatasetSpec
-from dfc_assets.sources.change import ChangeCheck, KnownVersions, SourceState, check_all
+from dfc_assets.registry import CubeListSnapshot, DatasetSpec, current_registry, read_cube_list, refresh_cube_list
+from dfc_assets.sources import cadence
+from dfc_assets.sources.change import ChangeCheck, KnownVersions, check_all
 
 TIMEZONE = "America/Toronto"
+UPSTREAM_RELEASES_TAG = "dfc/upstream_releases"
+LOGGED_PER_TICK = 50  # a first tick over a collection finds thousands of versions
 
 
 def automation_status() -> dg.DefaultSensorStatus:
@@ -29,69 +37,156 @@ def schedule_status() -> dg.DefaultScheduleStatus:
     return dg.DefaultScheduleStatus.RUNNING if automation_status() == dg.DefaultSensorStatus.RUNNING else dg.DefaultScheduleStatus.STOPPED
 
 
-def _known(instance: dg.DagsterInstance, store, specs: Sequence[DatasetSpec]) -> dict[str, KnownVersions]:
-    return {
-        spec.key: KnownVersions(tuple(instance.get_dynamic_partitions(spec.partitions_name)), latest_source_sha256(store, spec))
+def known_versions(instance: dg.DagsterInstance, shards: Sequence[str]) -> dict[str, list[str]]:
+    """dataset key -> version keys already added as partitions: one read of the instance per shard."""
+    versions: dict[str, list[str]] = defaultdict(list)
+    for shard in shards:
+        for key in instance.get_dynamic_partitions(partitions_name(shard)):
+            dataset, version = split_partition_key(key)
+            versions[dataset].append(version)
+    return versions
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    spec: DatasetSpec
+    version: str
+    upstream_releases: tuple[str, ...]  # the release times (UTC, ISO 8601) the version covers, oldest first
+
+    @property
+    def partition_key(self) -> str:
+        return partition_key(self.spec.key, self.version)
+
+
+def run_request(new: NewVersion, trigger: str) -> dg.RunRequest:
+    shard = shard_of(new.spec)
+    return dg.RunRequest(
+        job_name=publish_job_name(shard), partition_key=new.partition_key, run_key=new.partition_key,
+        tags={DATASET_TAG: new.spec.key, SHARD_TAG: shard, "dfc/trigger": trigger, UPSTREAM_RELEASES_TAG: ",".join(new.upstream_releases)},
+    )
+
+
+def partition_requests(new: Sequence[NewVersion]) -> list[dg.AddDynamicPartitionsRequest]:
+    """One request per shard, whatever the number of new versions in it."""
+    by_shard: dict[str, list[str]] = defaultdict(list)
+    for item in new:
+        by_shard[partitions_name(shard_of(item.spec))].append(item.partition_key)
+    return [dg.AddDynamicPartitionsRequest(name, keys) for name, keys in sorted(by_shard.items())]
+
+
+def _report(log, checks: Sequence[ChangeCheck], new: Sequence[NewVersion], waiting: int) -> str:
+    failed = [c for c in checks if c.error]
+    for check in failed[:LOGGED_PER_TICK]:
+        log.warning(f"{check.dataset}: {check.error}")
+    for item in new[:LOGGED_PER_TICK]:
+        log.info(f"{item.spec.key}: new version {item.version} covering upstream releases {', '.join(item.upstream_releases)}")
+    if max(len(failed), len(new)) > LOGGED_PER_TICK:
+        log.info(f"... {len(new)} new versions and {len(failed)} failed checks in all (the first {LOGGED_PER_TICK} of each are logged)")
+    lines = [f"{item.spec.key}: new version {item.version}" for item in new[:20]] + [f"{c.dataset}: FAILED {c.error}" for c in failed[:20]]
+    return "; ".join([f"{len(checks)} sources: {len(new)} new versions, {waiting} waiting for their release cadence, {len(failed)} failed", *lines])
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def apply_cadence(checks: Sequence[ChangeCheck], by_key: dict[str, DatasetSpec], versions: dict[str, list[str]],
+                  state: SensorState, now: datetime) -> tuple[list[NewVersion], int]:
+    """New releases join their dataset's pending ones; each dataset whose window is open gets one version covering them all."""
+    pending = state.pending
+    for check in checks:
+        if check.release is not None:
+            pending.setdefault(check.dataset, []).append(check.release.to_dict())
+    published = state.extra.setdefault("last_published_release", {})
+    new, waiting = [], 0
+    for key in sorted(pending):
+        spec = by_key.get(key)
+        if spec is None:  # no longer registered
+            del pending[key]
+            continue
+        decision = cadence.decide(
+            last_release=_moment(published.get(key)), pending=[cadence.Release.from_dict(item) for item in pending[key]],
+            now=now, min_interval_days=cadence.version_interval_days(spec), taken_versions=versions.get(key, ()),
+        )
+        if isinstance(decision, cadence.PublishNow):
+            times = tuple(release.to_dict()["released_at"] for release in decision.releases)
+            new.append(NewVersion(spec, decision.version, times))
+            published[key] = times[-1]
+            del pending[key]
+        elif isinstance(decision, cadence.WaitUntil):
+            pending[key] = [release.to_dict() for release in decision.releases]
+            waiting += 1
+        else:
+            del pending[key]
+    return new, waiting
+
+
+def refresh_snapshot_daily(store, settings, state: SensorState, now: datetime, log) -> CubeListSnapshot | None:
+    """The cube-list snapshot collections expand from: taken again once per Eastern day (two WDS requests, one PUT)."""
+    if not current_registry().collections:
+        return None
+    today = now.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d")
+    if state.extra.get("cube_list_day") != today:
+        with httpx.Client(timeout=60.0) as client:
+            snapshot = refresh_cube_list(store, client, settings.wds_base_url)
+        state.extra["cube_list_day"] = today
+        log.info(f"cube-list snapshot refreshed: {len(snapshot.cubes)} WDS tables")
+        return snapshot
+    return read_cube_list(store)
+
+
+def evaluate_sources(context: dg.SensorEvaluationContext, publisher: PublisherResource, shards: Sequence[str], trigger: str,
+                     now: datetime | None = None) -> tuple[list[NewVersion], str]:
+    """One tick: the state object read once, one partition read per shard, upstream asked for what changed, the state written once."""
+    now = now or datetime.now(timezone.utc)
+    store, settings = publisher.store(), publisher.settings()
+    state = read_sensor_state(store)
+    snapshot = refresh_snapshot_daily(store, settings, state, now, context.log)
+    specs = registered_datasets(store)
+    by_key = {spec.key: spec for spec in specs}
+    versions = known_versions(context.instance, shards)
+    known = {
+        spec.key: KnownVersions(
+            tuple(versions.get(spec.key, ())),
+            # only a dataset the state object has never seen costs a store read (its first tick, or a lost state)
+            latest_source_sha256(store, spec) if spec.key not in state.sources and spec.key in versions and spec.source.kind != "statcan_table" else None,
+        )
         for spec in specs
     }
+    checks = check_all(specs, settings, states=state.sources, known=known, now=now, cube_list=snapshot, last_tick=_moment(state.extra.get("last_tick")))
+    state.sources.update({check.dataset: check.state for check in checks})
+    new, waiting = apply_cadence(checks, by_key, versions, state, now)
+    state.extra["last_tick"] = now.isoformat(timespec="seconds")
+    write_sensor_state(store, state)
+    return new, _report(context.log, checks, new, waiting)
 
 
-def _run_request(spec: DatasetSpec, version: str, trigger: str) -> dg.RunRequest:
-    return dg.RunRequest(job_name=publish_job_name(spec), partition_key=version, run_key=f"{spec.key}:{version}",
-                         tags={"dfc/dataset": spec.key, "dfc/trigger": trigger})
-
-
-def _report(log, checks: Sequence[ChangeCheck]) -> str:
-    lines = []
-    for check in checks:
-        if check.error:
-            log.warning(f"{check.dataset}: {check.error}")
-            lines.append(f"{check.dataset}: FAILED {check.error}")
-        elif check.new_version:
-            log.info(f"{check.dataset}: new version {check.new_version} ({check.note})")
-            lines.append(f"{check.dataset}: new version {check.new_version}")
-        else:
-            lines.append(f"{check.dataset}: {check.note}")
-    return "; ".join(lines)
-
-
-def _evaluate(context: dg.SensorEvaluationContext, publisher: PublisherResource, specs: Sequence[DatasetSpec],
-              states: dict[str, SourceState], trigger: str) -> tuple[dg.SensorResult | None, list[ChangeCheck], str]:
-    by_key = {spec.key: spec for spec in specs}
-    checks = check_all(specs, publisher.settings(), states=states, known=_known(context.instance, publisher.store(), specs))
-    report = _report(context.log, checks)
-    new = [(by_key[c.dataset], c.new_version) for c in checks if c.new_version]
+def _result(new: Sequence[NewVersion], report: str, trigger: str, cursor: str | None) -> dg.SensorResult:
     if not new:
-        return None, checks, report
-    return dg.SensorResult(
-        run_requests=[_run_request(spec, version, trigger) for spec, version in new],
-        dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(spec.partitions_name, [version]) for spec, version in new],
-    ), checks, report
+        return dg.SensorResult(skip_reason=report, cursor=cursor)
+    return dg.SensorResult(run_requests=[run_request(item, trigger) for item in new], dynamic_partitions_requests=partition_requests(new), cursor=cursor)
 
 
-def upstream_sensor(specs: Sequence[DatasetSpec], jobs: Sequence) -> dg.SensorDefinition:
+def upstream_sensor(shards: Sequence[str], jobs: Sequence) -> dg.SensorDefinition:
     @dg.sensor(
         name="dfc_upstream_changes", jobs=list(jobs),
         minimum_interval_seconds=int(os.environ.get("DFC_SENSOR_INTERVAL_SECONDS", "300")),
         default_status=automation_status(),
-        description="Checks every registry source (WDS changed-cube list, conditional GETs, sha256) and publishes each new upstream release as a new version, in the same tick.",
+        description="Checks every registry source (WDS changed-cube list, conditional GETs, sha256) and publishes each new upstream release as a new version, in the same tick. "
+                    "State: state/sensor/sources.json in the object store.",
     )
     def dfc_upstream_changes(context: dg.SensorEvaluationContext, publisher: PublisherResource) -> dg.SensorResult:
-        states = {key: SourceState.from_dict(value) for key, value in json.loads(context.cursor or "{}").items()}
-        result, checks, report = _evaluate(context, publisher, specs, states, "upstream_change")
-        cursor = json.dumps({c.dataset: c.state.to_dict() for c in checks}, sort_keys=True)
-        if result is None:
-            return dg.SensorResult(skip_reason=report, cursor=cursor)
-        return dg.SensorResult(run_requests=result.run_requests, dynamic_partitions_requests=result.dynamic_partitions_requests, cursor=cursor)
+        new, report = evaluate_sources(context, publisher, shards, "upstream_change")
+        return _result(new, report, "upstream_change", None)
 
     return dfc_upstream_changes
 
 
-def daily_source_check(specs: Sequence[DatasetSpec], jobs: Sequence) -> dg.SensorDefinition:
+def daily_source_check(shards: Sequence[str], jobs: Sequence) -> dg.SensorDefinition:
     """Once a day at DFC_SOURCE_CHECK_TIME (Eastern, default 09:00, after StatCan's 08:30 releases).
 
-    A time-gated sensor rather than a ScheduleDefinition: a schedule targets one job, our chains are
-    one job per dataset, and Dagster cannot build one job over differently partitioned assets.
+    A time-gated sensor rather than a ScheduleDefinition: a schedule targets one job, and the shards'
+    chains are one job per shard (Dagster cannot build one job over differently partitioned assets).
     """
     hour, minute = (int(part) for part in os.environ.get("DFC_SOURCE_CHECK_TIME", "09:00").split(":"))
 
@@ -104,10 +199,8 @@ def daily_source_check(specs: Sequence[DatasetSpec], jobs: Sequence) -> dg.Senso
         today = now.strftime("%Y-%m-%d")
         if context.cursor == today or (now.hour, now.minute) < (hour, minute):
             return dg.SensorResult(skip_reason=f"next check at {hour:02d}:{minute:02d} Eastern", cursor=context.cursor)
-        result, _, report = _evaluate(context, publisher, specs, {}, "daily_source_check")
-        if result is None:
-            return dg.SensorResult(skip_reason=report, cursor=today)
-        return dg.SensorResult(run_requests=result.run_requests, dynamic_partitions_requests=result.dynamic_partitions_requests, cursor=today)
+        new, report = evaluate_sources(context, publisher, shards, "daily_source_check")
+        return _result(new, report, "daily_source_check", today)
 
     return dfc_daily_source_check
 

@@ -1,21 +1,22 @@
-"""catalog/stac_geoparquet: unpartitioned, rebuilt from every published version of every dataset."""
-
+"""catalog/stac_geoparquet and the torrent feeds: unpartitioned, after every shard's stac_item."""
 
 from collections.abc import Sequence
 
 import dagster as dg
 
+from dfc_assets.defs.registry_view import registered_datasets
 from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.publication.catalog import build_catalog
 from dfc_assets.publication.feeds import build_feeds
-from dfc_assets.registry import DatasetSpec
 
 
-def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
+def catalog_assets(shards: Sequence[str]) -> list[dg.AssetsDefinition]:
+    items = [dg.AssetKey([shard, "stac_item"]) for shard in shards]
+
     @dg.asset(
         key=["catalog", "stac_geoparquet"],
         group_name="catalog",
-        deps=[dg.AssetKey([spec.key, "stac_item"]) for spec in specs],
+        deps=items,
         kinds={"stac", "geoparquet"},
         pool="stac_catalog",
         automation_condition=dg.AutomationCondition.eager(),
@@ -23,7 +24,7 @@ def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
     )
     def stac_geoparquet(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
         with publisher.open(context.log.info) as pub:
-            catalog = build_catalog(pub, specs)
+            catalog = build_catalog(pub, registered_datasets(pub.store))
             build_url = pub.store.public_url(catalog.build_key)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": catalog.file.rows,
@@ -37,7 +38,7 @@ def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=["catalog", "torrent_feed"],
         group_name="catalog",
-        deps=[dg.AssetKey([spec.key, "stac_item"]) for spec in specs],
+        deps=items,
         kinds={"rss", "bittorrent"},
         pool="stac_catalog",
         automation_condition=dg.AutomationCondition.eager(),
@@ -45,7 +46,7 @@ def catalog_assets(specs: Sequence[DatasetSpec]) -> list[dg.AssetsDefinition]:
     )
     def torrent_feed(context: dg.AssetExecutionContext, publisher: PublisherResource) -> dg.MaterializeResult:
         with publisher.open(context.log.info) as pub:
-            feeds = build_feeds(pub, specs)
+            feeds = build_feeds(pub, registered_datasets(pub.store))
             feed_url = pub.store.public_url(feeds.all_key)
             dataset_urls = {key: pub.store.public_url(value) for key, value in feeds.dataset_keys.items()}
         return dg.MaterializeResult(metadata={

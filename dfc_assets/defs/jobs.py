@@ -1,25 +1,24 @@
-"""Jobs operators launch from the UI or the CLI: one publishing job per dataset, and the catalog."""
+"""Jobs operators launch from the UI or the CLI: one publishing job per shard (never per dataset), and the catalog."""
 
 import dagster as dg
 
-from dfc_assets.registry import DatasetSpec
-
-
-def publish_job_name(spec: DatasetSpec) -> str:
-    return f"publish__{spec.key}"
-
+from dfc_assets.partitions import partitions_name
 
 CATALOG_JOB = "build_catalog"
 AUDIT_JOB = "fixity_audit"
 
 
-def dataset_job(spec: DatasetSpec):
+def publish_job_name(shard: str) -> str:
+    return f"publish__{shard}"
+
+
+def shard_job(shard: str):
     return dg.define_asset_job(
-        publish_job_name(spec),
-        selection=dg.AssetSelection.groups(spec.key),
-        partitions_def=dg.DynamicPartitionsDefinition(name=spec.partitions_name),
-        description=f"Publish one version of {spec.id}: archive, artifact, Zenodo DOI, torrent, STAC item.",
-        tags={"dfc/dataset": spec.key, "dfc/zenodo": "upload"},  # run queue limits in docker/dagster.yaml
+        publish_job_name(shard),
+        selection=dg.AssetSelection.groups(shard),
+        partitions_def=dg.DynamicPartitionsDefinition(name=partitions_name(shard)),
+        description=f"Publish one version (partition '{{dataset key}}:{{version}}') of a dataset of shard {shard}: archive, artifact, Zenodo DOI, torrent, STAC item.",
+        tags={"dfc/zenodo": "upload"},  # dfc/dataset and dfc/shard come from the run coordinator (defs/run_coordinator.py)
     )
 
 

@@ -81,10 +81,17 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         files=files,
         code_version=code_version(),
         configuration={"source": source_config(spec, version), "transform_code_version": TRANSFORM_CODE_VERSION},
+        upstream_releases=covered_releases(publisher, spec, version),
     )
     artifact = publish_files(publisher, spec, version, manifest, {path.name: path for path, _ in products})
     evict({facts["sha256"] for facts, _ in archived} - {f.sha256 for f in files})  # upstream files no later step reads
     return artifact
+
+
+def covered_releases(publisher: Publisher, spec: DatasetSpec, version: str) -> tuple[str, ...]:
+    """The upstream releases this version covers, as the raw step recorded them (empty when not told)."""
+    index = publisher.published.raw_index(spec.id, version) or {}
+    return tuple(index.get("upstream_releases", ()))
 
 
 def manifest_file(path: Path, role: str) -> ManifestFile:

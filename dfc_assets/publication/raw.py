@@ -26,6 +26,7 @@ from dfc_assets.storage.store import ObjectStore
 class RawArchive:
     files: tuple[dict, ...]      # url, file_name, sha256, size, etag, last_modified, retrieved_at, key
     reused: bool
+    upstream_releases: tuple[str, ...] = ()  # the upstream release times this version covers (release cadence), oldest first
 
     @property
     def total_size(self) -> int:
@@ -53,10 +54,14 @@ def index_key(publisher: Publisher, spec: DatasetSpec, version: str) -> str:
 
 def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive | None:
     index = publisher.published.raw_index(spec.id, version)
-    return RawArchive(files=tuple(index["files"]), reused=True) if index else None
+    if not index:
+        return None
+    return RawArchive(files=tuple(index["files"]), reused=True, upstream_releases=tuple(index.get("upstream_releases", ())))
 
 
-def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArchive:
+def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str, *, upstream_releases: tuple[str, ...] = ()) -> RawArchive:
+    """``upstream_releases``: what the sensor saw upstream since the previous version (changes inside the release
+    cadence's window coalesce into this one); recorded in the archive index and the build manifest."""
     existing = load_archive(publisher, spec, version)
     if existing is not None:
         publisher.log(f"{label(spec, version)}: upstream files already archived ({len(existing.files)} files); not downloading again")
@@ -78,8 +83,10 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str) -> RawArc
         files.append({**item.facts(), "key": key})
         publisher.log(f"{label(spec, version)}: archived {item.file_name} ({item.size} bytes, sha256 {item.sha256}) at {key}")
     index = {"dataset_id": spec.id, "version": version, "files": files}
+    if upstream_releases:
+        index["upstream_releases"] = list(upstream_releases)
     publisher.store.put_bytes(index_key(publisher, spec, version), canonical_json(index), if_absent=True)
-    return RawArchive(files=tuple(files), reused=False)
+    return RawArchive(files=tuple(files), reused=False, upstream_releases=tuple(upstream_releases))
 
 
 def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest: Path) -> list[tuple[dict, Path]]:

@@ -8,8 +8,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dfc_assets.cli.embedded import prepare_dagster_home
+from dfc_assets.cli.embedded import Embedded, prepare_dagster_home
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
+from dfc_assets.settings import load_settings
 
 
 class Stack:
@@ -29,14 +30,16 @@ class Stack:
     def sources_root(self) -> Path:
         return Path(self.urls.sources_root)
 
-    def publish(self, spec, version: str) -> dg.ExecuteInProcessResult:
-        self.instance.add_dynamic_partitions(spec.partitions_name, [version])
-        return self.defs.resolve_job_def(f"publish__{spec.key}").execute_in_process(
-            partition_key=version, instance=self.instance, raise_on_error=False
-        )
+    @property
+    def embedded(self) -> Embedded:
+        return Embedded(self.workdir, load_settings(), self.defs, self.instance)
 
-    def build_catalog(self) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def("build_catalog").execute_in_process(instance=self.instance, raise_on_error=False)
+    def publish(self, spec, version: str):
+        """The run `dfc demo` and `dfc backfill` make: the shard's job, partition `{dataset}:{version}`."""
+        return self.embedded.publish_run(spec, version)
+
+    def build_catalog(self):
+        return self.embedded.catalog_run()
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +50,10 @@ def stack(tmp_path_factory):
     with services:
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
-        from dfc_assets.definitions import build_definitions
+        from dfc_assets.definitions import defs
 
         with dg.DagsterInstance.get() as instance:
-            yield Stack(workdir, services, instance, build_definitions())
+            yield Stack(workdir, services, instance, defs)
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)

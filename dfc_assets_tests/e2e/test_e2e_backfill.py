@@ -59,3 +59,19 @@ def test_a_rebuild_version_reuses_the_archive_and_moves_processed_forward(backfi
     manifest = json.loads((root / rebuilt.manifest).read_text())
     original = json.loads((root / VersionKeys(BOUNDARY.id, "2022-02-09").manifest).read_text())
     assert manifest["output"]["sha256"] == original["output"]["sha256"]  # deterministic: same archive, same code, same bytes
+
+
+def test_the_fixity_audit_lands_on_the_checks_of_the_version_it_checked(backfilled):
+    import dagster as dg
+
+    from dfc_assets.defs.jobs import AUDIT_JOB
+    from dfc_assets.partitions import partition_key, shard_of
+
+    latest = json.loads((backfilled.store_root / processed_pointer(BOUNDARY.id)).read_text())["version"]
+    result = backfilled.embedded.run_job(AUDIT_JOB, {"dfc/trigger": "test"})
+    assert result.success
+    for asset, check in (("zenodo_record", "zenodo_file_matches_artifact"), ("torrent", "web_seeds_serve_the_torrent")):
+        key = dg.AssetCheckKey(dg.AssetKey([shard_of(BOUNDARY), asset]), check)
+        records = backfilled.instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+        audited = [r for r in records if r.run_id == result.run_id]
+        assert [(r.partition, r.status.value) for r in audited] == [(partition_key(BOUNDARY.key, latest), "SUCCEEDED")], check

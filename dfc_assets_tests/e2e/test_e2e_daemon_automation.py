@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dfc_assets.cli.embedded import prepare_dagster_home
+from dfc_assets.partitions import partition_key, shard_of
 from dfc_assets.registry import load_registry
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 from dfc_assets.services.sample_sources import BOUNDARY_PATH, install_statcan_table, sample_table_dir
@@ -58,7 +59,7 @@ def dagster_dev(tmp_path_factory):
         api = DagsterGraphQL(f"http://127.0.0.1:{port}")
         try:
             wait_until(lambda: api.location_status() == "LOADED", timeout=120, what="the code location to load", processes=[process])
-            yield Path(urls.store_root), Path(urls.sources_root), api, process
+            yield Path(urls.store_root), Path(urls.sources_root), api, process, Path(env["DAGSTER_HOME"])
         finally:
             api.close()
             process.stop()
@@ -73,16 +74,20 @@ def publish_runs(api: DagsterGraphQL) -> list[dict]:
 
 
 def test_the_sensor_publishes_what_upstream_serves_with_no_manual_action(dagster_dev):
-    store, _, api, process = dagster_dev
+    store, _, api, process, _ = dagster_dev
     wait_until(lambda: published(store, TABLE, "2025-06-11") and published(store, BOUNDARY, "2022-02-09"),
                timeout=420, what="both datasets published by the sensor", processes=[process], interval=2)
     wait_until(lambda: {(TABLE.id, "2025-06-11"), (BOUNDARY.id, "2022-02-09")} <= catalog_versions(store),
                timeout=240, what="the catalog to follow by declarative automation", processes=[process], interval=2)
     assert all(run["status"] == "SUCCESS" for run in publish_runs(api))
+    for run in publish_runs(api):
+        tags = {t["key"]: t["value"] for t in run["tags"]}
+        assert tags["dagster/partition"] == f"{tags['dfc/dataset']}:{tags['dagster/partition'].split(':')[1]}"
+        assert tags["dfc/upstream_releases"] and tags["dfc/shard"] in (shard_of(TABLE), shard_of(BOUNDARY))
 
 
 def test_unchanged_sources_and_new_validators_over_the_same_bytes_make_no_run(dagster_dev):
-    store, sources, api, process = dagster_dev
+    store, sources, api, process, _ = dagster_dev
     wait_until(lambda: all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in runs(api)), timeout=240,
                what="earlier runs to finish", processes=[process], interval=2)
     before = {run["runId"] for run in publish_runs(api)}
@@ -94,7 +99,7 @@ def test_unchanged_sources_and_new_validators_over_the_same_bytes_make_no_run(da
 
 
 def test_a_changed_source_becomes_a_new_published_version(dagster_dev, tmp_path):
-    store, sources, api, process = dagster_dev
+    store, sources, api, process, _ = dagster_dev
     today = datetime.now(ZoneInfo("America/Toronto")).strftime("%Y-%m-%d")
     changed = tmp_path / "33100036-eng.zip"
     with zipfile.ZipFile(sample_table_dir() / "33100036-eng.zip") as source, zipfile.ZipFile(changed, "w", zipfile.ZIP_DEFLATED) as target:
@@ -112,11 +117,11 @@ def test_a_changed_source_becomes_a_new_published_version(dagster_dev, tmp_path)
     assert (store / VersionKeys(TABLE.id, today).torrent).exists()
     wait_until(lambda: (TABLE.id, today) in catalog_versions(store), timeout=240, what="the new version's catalog row", processes=[process], interval=2)
     keys = {run["runId"]: {t["key"]: t["value"] for t in run["tags"]} for run in publish_runs(api)}
-    assert any(tags.get("dagster/run_key") == f"{TABLE.key}:{today}" or tags.get("dagster/partition") == today for tags in keys.values())
+    assert any(tags.get("dagster/run_key") == f"{TABLE.key}:{today}" and tags.get("dagster/partition") == f"{TABLE.key}:{today}" for tags in keys.values())
 
 
 def test_a_backfill_of_two_old_versions_through_the_daemon(dagster_dev, capsys):
-    store, _, api, process = dagster_dev
+    store, _, api, process, home = dagster_dev
     from dfc_assets.catalog.geoparquet import read_catalog
     from dfc_assets.cli.main import main
     from dfc_assets.storage import processed_pointer
@@ -131,3 +136,29 @@ def test_a_backfill_of_two_old_versions_through_the_daemon(dagster_dev, capsys):
     rels = {v: {link["rel"]: link["href"] for link in item["links"]} for v, item in items.items()}
     assert items["2016"]["id"] in rels["2011"]["successor-version"] and items["2022-02-09"]["id"] in rels["2016"]["successor-version"]
     assert items["2011"]["id"] in rels["2016"]["predecessor-version"] and "successor-version" not in rels["2022-02-09"]
+    backfilled = {partition_key(BOUNDARY.key, v) for v in ("2016", "2011")}
+    backfill_runs = [tags for tags in ({t["key"]: t["value"] for t in run["tags"]} for run in runs(api)) if "dagster/backfill" in tags]
+    assert {tags["dagster/partition"] for tags in backfill_runs} == backfilled  # one run per version, each with its partition
+    assert all(tags["dfc/dataset"] == BOUNDARY.key and tags["dfc/shard"] == shard_of(BOUNDARY) for tags in backfill_runs)
+    assert checks_on(home, backfilled) == {(check, key): "SUCCEEDED" for check in CHECK_NAMES for key in backfilled}
+
+
+CHECK_NAMES = ("artifact_matches_manifest", "zenodo_file_matches_artifact", "web_seeds_serve_the_torrent")
+
+
+def checks_on(home: Path, partitions: set[str]) -> dict[tuple[str, str], str]:
+    """The stored status of each blocking check of the boundary chain, per partition (what the UI shows per version)."""
+    import dagster as dg
+
+    from dfc_assets.defs.shard_checks import CHECKS
+
+    found = {}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for asset, name, _, _ in CHECKS:
+            if name not in CHECK_NAMES:
+                continue
+            key = dg.AssetCheckKey(dg.AssetKey([shard_of(BOUNDARY), asset]), name)
+            for record in instance.event_log_storage.get_asset_check_execution_history(key, limit=100):
+                if record.partition in partitions:
+                    found[(name, record.partition)] = record.status.value
+    return found

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from dfc_assets.defs.jobs import publish_job_name
+from dfc_assets.partitions import partition_key, partitions_name, shard_of
 from dfc_assets.registry import load_registry
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 from dfc_assets.storage import VersionKeys
@@ -35,6 +36,8 @@ DOCKER_DIR = Path(__file__).resolve().parents[2] / "docker"
 BIN = Path(sys.executable).parent
 BOUNDARY = next(spec for spec in load_registry() if spec.key == "fixture_provinces_territories")
 BOUNDARY_VERSION = "2022-02-09"
+BOUNDARY_SHARD = shard_of(BOUNDARY)
+BOUNDARY_PARTITION = partition_key(BOUNDARY.key, BOUNDARY_VERSION)
 FAKE_POSTGRES_ENV = {"DAGSTER_POSTGRES_HOST": "postgres", "DAGSTER_POSTGRES_PORT": "5432", "DAGSTER_POSTGRES_USER": "dagster",
                      "DAGSTER_POSTGRES_PASSWORD": "secret", "DAGSTER_POSTGRES_DB": "dagster", "DFC_DAGSTER_LOGS_BUCKET": "logs"}
 
@@ -64,7 +67,7 @@ def launcher_config_errors(launcher_class, config: dict) -> list[str]:
 def test_production_instance_is_valid_and_sets_the_operational_limits(monkeypatch):
     config = validated_instance(DOCKER_DIR, monkeypatch)
     assert set(config["storage"]) == {"postgres"}
-    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert (config["run_coordinator"]["module"], config["run_coordinator"]["class"]) == ("dfc_assets.defs.run_coordinator", "DatasetTagsRunCoordinator")
     limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert {"key": "dfc/dataset", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
     assert any(limit["key"] == "dfc/zenodo" for limit in limits)
@@ -221,8 +224,8 @@ def topology(tmp_path_factory):
 
 def test_a_version_published_through_webserver_daemon_and_code_server_gets_a_doi(topology):
     graphql = topology.graphql
-    graphql.add_dynamic_partition(BOUNDARY.partitions_name, BOUNDARY_VERSION)
-    run_id = graphql.launch_partition_run(publish_job_name(BOUNDARY), BOUNDARY_VERSION)
+    graphql.add_dynamic_partition(partitions_name(BOUNDARY_SHARD), BOUNDARY_PARTITION)
+    run_id = graphql.launch_partition_run(publish_job_name(BOUNDARY_SHARD), BOUNDARY_PARTITION)  # as the UI does: no dfc tags
 
     status = wait_until(lambda: (s := graphql.run_status(run_id)) in TERMINAL_RUN_STATUSES and s, timeout=420, interval=1.0,
                         what=f"run {run_id} (publish {BOUNDARY.key} {BOUNDARY_VERSION}) to finish", processes=topology.processes)
@@ -239,9 +242,12 @@ def test_a_version_published_through_webserver_daemon_and_code_server_gets_a_doi
     events = {row[0].replace("PIPELINE_", "RUN_") for row in topology.sql("select dagster_event_type from event_logs where run_id = %s and dagster_event_type is not null", run_id)}
     assert {"RUN_ENQUEUED", "RUN_START", "RUN_SUCCESS", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION"} <= events
     materialized = {row[0] for row in topology.sql("select asset_key from asset_keys")}
-    assert any(BOUNDARY.key in key and "zenodo_record" in key for key in materialized)
+    assert any(BOUNDARY_SHARD in key and "zenodo_record" in key for key in materialized)
+    # The run coordinator tagged the run before it was queued, so the per-dataset queue limits applied to it.
+    tags = dict(topology.sql("select key, value from run_tags where run_id = %s", run_id))
+    assert tags["dfc/dataset"] == BOUNDARY.key and tags["dfc/shard"] == BOUNDARY_SHARD and tags["dagster/partition"] == BOUNDARY_PARTITION
 
 
 def test_the_partition_is_stored_in_postgres_for_every_process(topology):
-    keys = topology.sql("select partition from dynamic_partitions where partitions_def_name = %s", BOUNDARY.partitions_name)
-    assert (BOUNDARY_VERSION,) in keys
+    keys = topology.sql("select partition from dynamic_partitions where partitions_def_name = %s", partitions_name(BOUNDARY_SHARD))
+    assert (BOUNDARY_PARTITION,) in keys

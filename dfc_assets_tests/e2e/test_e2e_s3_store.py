@@ -51,8 +51,11 @@ def production_like(tmp_path_factory, moto_s3_url):
 
         defs = build_definitions()
         with dg.DagsterInstance.get() as instance:
-            instance.add_dynamic_partitions(TABLE.partitions_name, ["2025-06-11"])
-            result = defs.resolve_job_def(f"publish__{TABLE.key}").execute_in_process(partition_key="2025-06-11", instance=instance, raise_on_error=False)
+            from dfc_assets.partitions import partition_key, partitions_name, shard_of
+
+            key = partition_key(TABLE.key, "2025-06-11")
+            instance.add_dynamic_partitions(partitions_name(shard_of(TABLE)), [key])
+            result = defs.resolve_job_def(f"publish__{shard_of(TABLE)}").execute_in_process(partition_key=key, instance=instance, raise_on_error=False)
             catalog = defs.resolve_job_def("build_catalog").execute_in_process(instance=instance, raise_on_error=False)
             yield client, result, catalog, instance, workdir
     finally:

@@ -64,6 +64,32 @@ class DagsterGraphQL:
             raise AssertionError(f"launchRun {job_name} partition {partition_key}: {result}")
         return result["run"]["runId"]
 
+    def reexecute(self, parent_run_id: str) -> str:
+        """What the UI's "Re-execute all" button sends."""
+        data = self.query("""mutation($params: ReexecutionParams!) { launchRunReexecution(reexecutionParams: $params) {
+              __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message stack }
+              ... on PipelineNotFoundError { message } ... on InvalidSubsetError { message } ... on UnauthorizedError { message }
+              ... on RunConfigValidationInvalid { errors { message } } } }""",
+            params={"parentRunId": parent_run_id, "strategy": "ALL_STEPS"})
+        result = data["launchRunReexecution"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise AssertionError(f"re-execution of run {parent_run_id}: {result}")
+        return result["run"]["runId"]
+
+    def run_tags(self, run_id: str) -> dict[str, str]:
+        data = self.query("""query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { tags { key value } } } }""", id=run_id)
+        return {tag["key"]: tag["value"] for tag in data["runOrError"].get("tags", [])}
+
+    def latest_materialization(self, asset_path: list[str], partition: str | None = None) -> dict:
+        """The newest materialization of an asset (of one partition when given): its partition and metadata, as the asset page shows them."""
+        data = self.query("""query($key: AssetKeyInput!, $partitions: [String!]) { assetOrError(assetKey: $key) { __typename
+              ... on Asset { assetMaterializations(limit: 1, partitions: $partitions) { partition runId metadataEntries { label
+                ... on TextMetadataEntry { text } ... on UrlMetadataEntry { url } ... on IntMetadataEntry { intValue } } } } } }""",
+            key={"path": asset_path}, partitions=[partition] if partition else None)
+        (latest,) = data["assetOrError"]["assetMaterializations"]
+        entries = {e["label"]: e.get("text") or e.get("url") or e.get("intValue") for e in latest["metadataEntries"]}
+        return {"partition": latest["partition"], "run_id": latest["runId"], "metadata": entries}
+
     def run_status(self, run_id: str) -> str:
         data = self.query("""query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }""", id=run_id)
         return data["runOrError"].get("status", data["runOrError"]["__typename"])

@@ -1,10 +1,12 @@
-"""Asset checks of a dataset's chain, named for what they protect; each calls one plain fixity function."""
+"""Asset checks of a shard's chain, on the same partitions, named for what they protect; each calls one plain fixity function."""
 
 from collections.abc import Callable
 
 import dagster as dg
 
+from dfc_assets.defs.registry_view import dataset_of_partition
 from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.defs.shard_assets import shard_partitions
 from dfc_assets.publication import verify
 from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.schema_drift_check import check_schema_drift
@@ -30,23 +32,29 @@ CHECKS: tuple[tuple[str, str, str, Fixity], ...] = (
 )
 
 
-def _result(fixity: verify.Fixity) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
+def check_result(spec: DatasetSpec, version: str, fixity: verify.Fixity) -> dict:
+    """The fields of an asset check result (a check run or the fixity audit) for one dataset version."""
+    return dict(
         passed=fixity.passed,
         description=fixity.description,
-        metadata={key: dg.MetadataValue.text(str(value)) for key, value in fixity.details.items()},
+        metadata={"dataset": spec.key, "version": version, **{key: dg.MetadataValue.text(str(value)) for key, value in fixity.details.items()}},
     )
 
 
-def _check(spec: DatasetSpec, partitions: dg.PartitionsDefinition, asset: str, name: str, description: str, fixity: Fixity) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey([spec.key, asset]), name=name, blocking=True, partitions_def=partitions, description=description)
+def _check(shard: str, partitions: dg.PartitionsDefinition, asset: str, name: str, description: str, fixity: Fixity) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey([shard, asset]), name=name, blocking=True, partitions_def=partitions, description=description)
     def check(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
         with publisher.open(context.log.info) as pub:
-            return _result(fixity(pub, spec, context.partition_key))
+            spec, version = dataset_of_partition(pub.store, shard, context.partition_key)
+            return dg.AssetCheckResult(**check_result(spec, version, fixity(pub, spec, version)))
 
     return check
 
 
-def dataset_checks(spec: DatasetSpec) -> list[dg.AssetChecksDefinition]:
-    partitions = dg.DynamicPartitionsDefinition(name=spec.partitions_name)
-    return [_check(spec, partitions, *entry) for entry in CHECKS]
+def shard_checks(shard: str) -> list[dg.AssetChecksDefinition]:
+    partitions = shard_partitions(shard)
+    return [_check(shard, partitions, *entry) for entry in CHECKS]
+
+
+def check_names(asset: str) -> tuple[str, ...]:
+    return tuple(name for on, name, _, _ in CHECKS if on == asset)

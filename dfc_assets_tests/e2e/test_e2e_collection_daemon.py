@@ -1,0 +1,122 @@
+"""Issue 11: a collection of 200 synthetic WDS tables published end to end through the real daemon.
+
+`dagster dev` (webserver, daemon, code server) on the embedded default, with a statcan_tables collection
+of the sample-source server's 200 synthetic tables. No manual action: the sensor takes the cube-list
+snapshot, adds 200 partitions and requests 200 runs in one tick; each table gets its own concept DOI and
+torrent; the catalog follows once. Then 3 tables release upstream: exactly 3 new versions, nothing else
+republished. Slow (200 runs on the local daemon): `pytest dfc_assets_tests/e2e/test_e2e_collection_daemon.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+import pytest
+
+from dfc_assets.cli.embedded import prepare_dagster_home
+from dfc_assets.registry import statcan_table_id, statcan_table_key
+from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
+from dfc_assets.services.synthetic_wds import publish_synthetic_release, synthetic_product_ids
+from dfc_assets.storage import CATALOG, VersionKeys
+from dfc_assets_tests.e2e.topology_graphql import DagsterGraphQL
+from dfc_assets_tests.e2e.topology_processes import ManagedProcess, free_port, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3 * 3600)]  # 200 runs on a laptop-sized local daemon
+TABLES = int(os.environ.get("DFC_E2E_COLLECTION_TABLES", "200"))  # fewer for a quick look at the test itself
+CHANGED = 3
+RUNS = "{ runsOrError(limit: 1000) { __typename ... on Runs { results { runId status tags { key value } } } } }"
+
+
+def versions(store: Path, product_id: str) -> list[str]:
+    folder = store / "releases" / statcan_table_id(product_id)
+    return sorted(v.name for v in folder.iterdir() if (store / VersionKeys(statcan_table_id(product_id), v.name).stac_item).exists()) if folder.is_dir() else []
+
+
+def catalog_rows(store: Path) -> set[tuple[str, str]]:
+    if not (store / CATALOG).exists():
+        return set()
+    table = pq.read_table(store / CATALOG, columns=["collection", "version"])
+    return set(zip(table.column("collection").to_pylist(), table.column("version").to_pylist()))
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("collection")
+    saved = os.environ.get("DFC_SAMPLE_WDS_TABLES")
+    os.environ["DFC_SAMPLE_WDS_TABLES"] = str(TABLES)  # read by the first start of the sample sources
+    try:
+        services = LocalServices(workdir)
+        urls = services.__enter__()
+    finally:
+        os.environ.pop("DFC_SAMPLE_WDS_TABLES") if saved is None else os.environ.update(DFC_SAMPLE_WDS_TABLES=saved)
+    try:
+        sources = Path(urls.sources_root)
+        product_ids = synthetic_product_ids(sources, include_archived=True)
+        assert len(product_ids) == TABLES
+        registry = workdir / "registry.yaml"
+        registry.write_text(
+            "collections:\n  - key: synthetic_tables\n    kind: statcan_tables\n    producer: Statistics Canada\n"
+            "    license: OGL-Canada-2.0\n"
+            f"    filters: {{include_archived: true, product_ids: [{', '.join(repr(pid) for pid in product_ids)}]}}\n", encoding="utf-8")
+        port = free_port()
+        env = dict(os.environ, DFC_SERVICES_FILE=str(workdir / SERVICES_FILE), DAGSTER_HOME=str(prepare_dagster_home(workdir)),
+                   DFC_REGISTRY=str(registry), DFC_CACHE_DIR=str(workdir / "cache"), DFC_AUTOMATION="on",
+                   DFC_SENSOR_INTERVAL_SECONDS="5", DFC_RUN_EXECUTOR="in_process")
+        workspace = Path(__file__).resolve().parents[2] / "workspace.yaml"
+        process = ManagedProcess("dagster-dev", [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(workspace),
+                                                 "-h", "127.0.0.1", "-p", str(port)], env=env, log_dir=workdir)
+        api = DagsterGraphQL(f"http://127.0.0.1:{port}")
+        try:
+            wait_until(lambda: api.location_status() == "LOADED", timeout=180, what="the code location to load", processes=[process])
+            yield Path(urls.store_root), sources, product_ids, api, process
+        finally:
+            api.close()
+            process.stop()
+    finally:
+        services.__exit__(None, None, None)
+
+
+def publish_runs(api: DagsterGraphQL) -> list[dict]:
+    runs = api.query(RUNS)["runsOrError"]["results"]
+    return [{"status": run["status"], **{t["key"]: t["value"] for t in run["tags"]}} for run in runs if any(t["key"] == "dfc/dataset" for t in run["tags"])]
+
+
+def test_every_table_of_the_collection_is_published_with_its_own_doi_and_torrent(collection):
+    store, _, product_ids, api, process = collection
+    wait_until(lambda: all(versions(store, pid) for pid in product_ids), timeout=7200, interval=10,
+               what=f"all {TABLES} tables published by the sensor", processes=[process])
+    records = [json.loads((store / VersionKeys(statcan_table_id(pid), versions(store, pid)[0]).zenodo_record).read_text()) for pid in product_ids]
+    assert len({record["concept_doi"] for record in records}) == TABLES
+    assert all((store / VersionKeys(statcan_table_id(pid), versions(store, pid)[0]).torrent).exists() for pid in product_ids)
+    wait_until(lambda: {statcan_table_id(pid) for pid in product_ids} <= {c for c, _ in catalog_rows(store)}, timeout=900, interval=5,
+               what="one catalog with every table", processes=[process])
+    runs = publish_runs(api)
+    assert len(runs) == TABLES and all(run["status"] == "SUCCESS" for run in runs)
+    assert {run["dfc/dataset"] for run in runs} == {statcan_table_key(pid) for pid in product_ids}
+
+
+def test_three_tables_change_upstream_and_exactly_three_versions_follow(collection):
+    store, sources, product_ids, api, process = collection
+    before = {pid: versions(store, pid) for pid in product_ids}
+    changed = product_ids[:CHANGED]
+    released = datetime.now(timezone.utc) - timedelta(minutes=5)  # today, Eastern: in today's getChangedCubeList
+    publish_synthetic_release(sources, changed, released)
+    wait_until(lambda: all(len(versions(store, pid)) == 2 for pid in changed), timeout=1800, interval=5,
+               what=f"new versions of {changed}", processes=[process])
+    wait_until(lambda: all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in publish_runs(api)), timeout=600, interval=5,
+               what="the runs to finish", processes=[process])
+    time.sleep(30)  # several more sensor ticks: nothing else may be republished
+    after = {pid: versions(store, pid) for pid in product_ids}
+    assert {pid for pid in product_ids if after[pid] != before[pid]} == set(changed)
+    release_day = released.astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m-%d")
+    assert all(len(after[pid]) == 2 and release_day in after[pid] for pid in changed)
+    assert len(publish_runs(api)) == TABLES + CHANGED
+    wait_until(lambda: {(statcan_table_id(pid), after[pid][-1]) for pid in changed} <= catalog_rows(store), timeout=900, interval=5,
+               what="the catalog rows of the 3 new versions", processes=[process])
