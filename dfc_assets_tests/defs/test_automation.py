@@ -44,13 +44,15 @@ def test_the_sensor_adds_each_new_version_and_requests_its_run_in_the_same_tick(
     assert requested == {
         ("publish__statcan_table_33", "statcan_table_33100036:2025-06-11", "statcan_table_33100036:2025-06-11"),
         ("publish__statcan_boundary", "fixture_provinces_territories:2022-02-09", "fixture_provinces_territories:2022-02-09"),
+        ("publish__prebuilt", "fixture_provinces_territories_tiles:2025-08-10", "fixture_provinces_territories_tiles:2025-08-10"),
     }
     tags = {r.tags["dfc/dataset"]: r.tags for r in first.run_requests}
     assert tags["statcan_table_33100036"]["dfc/shard"] == "statcan_table_33"
     assert tags["statcan_table_33100036"]["dfc/upstream_releases"] == "2025-06-11T12:30:00+00:00"  # 08:30 Eastern
     added = {(r.partitions_def_name, tuple(r.partition_keys)) for r in first.dynamic_partitions_requests}
     assert added == {("dfc__statcan_table_33__versions", ("statcan_table_33100036:2025-06-11",)),
-                     ("dfc__statcan_boundary__versions", ("fixture_provinces_territories:2022-02-09",))}
+                     ("dfc__statcan_boundary__versions", ("fixture_provinces_territories:2022-02-09",)),
+                     ("dfc__prebuilt__versions", ("fixture_provinces_territories_tiles:2025-08-10",))}
     for request in first.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     state = json.loads((Path(urls.store_root) / SENSOR_STATE_KEY).read_text())

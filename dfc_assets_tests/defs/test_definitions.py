@@ -22,7 +22,7 @@ def test_definitions_load_and_validate():
 
 def test_every_shard_has_the_five_assets_on_its_partition_set():
     graph = defs.resolve_asset_graph()
-    assert SHARDS == {"statcan_table_33", "statcan_boundary"}
+    assert SHARDS == {"statcan_table_33", "statcan_boundary", "prebuilt"}
     for shard in SHARDS:
         for name in ASSET_NAMES:
             node = graph.get(dg.AssetKey([shard, name]))
