@@ -21,6 +21,7 @@ import yaml
 from shapely.geometry import box
 
 from dfc_assets.registry import REGISTRY_ENV, load_registry, packaged_registry_path
+from dfc_assets.partitions import shard_of
 from dfc_assets.storage import VersionKeys
 from dfc_assets_tests.sources.bad_upstream import BadUpstream
 
@@ -133,7 +134,7 @@ def test_a_bad_source_fails_clearly_and_publishes_nothing(published, key, monkey
     text = failure_text(result)
     assert f"dataset {spec.key}" in text and f"version {version}" in text and words in text, text
     failed_steps = {event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"}
-    assert failed_steps == {f"{spec.key}__raw"}
+    assert failed_steps == {f"{shard_of(spec)}__raw"}
     keys = VersionKeys(spec.id, version)
     for prefix in (keys.archive_prefix, keys.release_prefix, f"state/zenodo/{spec.id}/"):
         assert not (stack.store_root / prefix).exists() or not any((stack.store_root / prefix).rglob("*")), prefix
