@@ -100,13 +100,6 @@ class SampleSourceHandler(FileServingHandler):
         latest, releases = wds.latest(cube)
         return table_zip(cube, releases, latest)
 
-    def resolve(self, request_target: str) -> Path | None:
-        """The file a request names in the folder (confined like every file served), None if absent or not a plain path."""
-        try:
-            return confined_file(self.root, request_target)
-        except (BadPath, UnicodeDecodeError):
-            return None
-
     def do_HEAD(self) -> None:
         if self.on_disk(self.path) is None and (data := self.synthetic_zip(urlsplit(self.path).path)) is not None:
             self.send_bytes(data, "application/zip")
