@@ -14,10 +14,10 @@ import httpx
 import pyarrow.parquet as pq
 
 from dfc_assets.cli.embedded import Embedded, embedded
-from dfc_assets.defs.resources import USER_AGENT, PublisherResource
+from dfc_assets.defs.resources import USER_AGENT, PublisherResource, object_store
 from dfc_assets.publication.context import Publisher
 from dfc_assets.publication.torrent import load_torrent
-from dfc_assets.registry import DatasetSpec, load_registry
+from dfc_assets.registry import DatasetSpec, ensure_cube_list, load_registry, registered_datasets
 from dfc_assets.sources import current_release
 from dfc_assets.storage import CATALOG
 from dfc_assets.torrent.download import download_from_web_seeds
@@ -154,12 +154,26 @@ def write_event_log(run: Embedded, path: Path) -> Path:
     return path
 
 
+def demo_datasets(settings, say: Callable[[str], None]) -> list[DatasetSpec]:
+    """Every registered dataset: the individual entries, and the members of each collection (from the cube list)."""
+    registry = load_registry()
+    if not registry.collections:
+        return list(registry.entries)
+    store = object_store(settings)
+    with httpx.Client(timeout=60, headers={"User-Agent": USER_AGENT}) as client:
+        snapshot = ensure_cube_list(store, client, settings.wds_base_url)
+    specs = list(registered_datasets(store))
+    say(f"registry: {len(registry.entries)} dataset(s) and {len(registry.collections)} collection(s) over {len(snapshot.cubes)} "
+        f"WDS cubes: {len(specs)} datasets")
+    return specs
+
+
 def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport:
     quiet_dagster_warnings()
-    specs = list(load_registry())
     workdir = Path(workdir)
     event_log = workdir.resolve() / "logs" / f"demo-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.log"
     with embedded(workdir, say, console_log_level="CRITICAL") as run:
+        specs = demo_datasets(run.settings, say)
         try:
             say(f"publishing {len(specs)} dataset(s) through Dagster (event log: {event_log})")
             failures = publish_current_versions(run, specs, say)

@@ -28,7 +28,7 @@ from dfc_assets.publication.status import (
     verification_steps,
     verify_version,
 )
-from dfc_assets.registry import DatasetSpec, load_registry
+from dfc_assets.registry import DatasetSpec, UnknownDataset, dataset_named, registered_datasets
 
 
 class Steps:
@@ -108,13 +108,14 @@ def running_services_file(workdir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def find_dataset(name: str) -> DatasetSpec:
-    specs = load_registry()
-    for spec in specs:
-        if name in (spec.key, spec.id):
-            return spec
-    known = ", ".join(spec.key for spec in specs)
-    raise SystemExit(f"dfc: no dataset {name!r} in the registry (known: {known})")
+def find_dataset(name: str, store) -> DatasetSpec:
+    """A dataset by key or D4C id: an individual entry, or a member of a collection (from the store's cube list)."""
+    try:
+        return dataset_named(store, name)
+    except UnknownDataset as error:
+        keys = [spec.key for spec in registered_datasets(store)]
+        known = ", ".join(keys[:20]) + (f" and {len(keys) - 20} more" if len(keys) > 20 else "")
+        raise SystemExit(f"dfc: {error}; known: {known}") from None
 
 
 def _version_line(row: VersionStatus) -> str:
@@ -144,8 +145,8 @@ def _status_json(status: DatasetStatus) -> dict:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    specs = load_registry()
     with open_publisher(deployment(args)) as publisher:
+        specs = registered_datasets(publisher.store)
         steps = Steps(len(specs) + 1, "status")
         statuses = []
         for spec in specs:
@@ -164,8 +165,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_versions(args: argparse.Namespace) -> int:
-    spec = find_dataset(args.dataset)
     with open_publisher(deployment(args)) as publisher:
+        spec = find_dataset(args.dataset, publisher.store)
         rows = dataset_versions(publisher, spec)
     if args.json:
         print(json.dumps({"dataset": spec.key, "dataset_id": spec.id, "versions": [asdict(r) | {"state": r.state} for r in rows]}, indent=2))
@@ -179,8 +180,8 @@ def run_versions(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    spec = find_dataset(args.dataset)
     with open_publisher(deployment(args)) as publisher:
+        spec = find_dataset(args.dataset, publisher.store)
         try:
             steps = Steps(verification_steps(publisher, spec, args.version), f"verify {spec.key} {args.version}")
             result = verify_version(publisher, spec, args.version, progress=steps)

@@ -11,6 +11,7 @@ import difflib
 import threading
 from pathlib import Path
 
+from dfc_assets.registry.collection import statcan_table_id, statcan_table_key
 from dfc_assets.registry.cube_list import CubeListSnapshot, read_cube_list
 from dfc_assets.registry.fields import RegistryError
 from dfc_assets.registry.identifiers import KEY_PATTERN
@@ -105,6 +106,17 @@ def registered_dataset(store, key: str, *, registry_path: Path | None = None) ->
         hint += (f" (the registry has collections {[c.key for c in registry.collections]} but {_store_name(store)} holds no "
                  "cube-list snapshot yet: the sensor takes it, or call refresh_cube_list)")
     raise UnknownDataset(f"dataset {key!r} is not in registry {registry.path} ({len(specs)} datasets{hint})")
+
+
+def dataset_named(store, name: str, *, registry_path: Path | None = None) -> DatasetSpec:
+    """The dataset an operator names by its key or its D4C id (a collection member's id names its table)."""
+    registry = current_registry(registry_path)
+    for entry in registry.entries:
+        if name == entry.id:
+            return entry
+    if registry.collections and name.startswith(statcan_table_id("")):
+        name = statcan_table_key(name.removeprefix(statcan_table_id("")))
+    return registered_dataset(store, name, registry_path=registry_path)
 
 
 def forget_registered_datasets() -> None:
