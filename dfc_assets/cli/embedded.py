@@ -145,7 +145,11 @@ def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_l
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
         instance = stack.enter_context(dg.DagsterInstance.get())
-        from dfc_assets.definitions import defs
+        from dfc_assets import definitions
+
+        # the definitions of the registry in force now (DFC_REGISTRY may have changed since the module was first
+        # imported in this process); in-process runs reconstruct their job from the module's `defs`
+        definitions.defs = defs = definitions.build_definitions()
 
         patch_pool_wait()
         sweep_dead_runs(instance, say)
