@@ -18,6 +18,7 @@ from dfc_assets.defs.catalog_assets import catalog_assets
 from dfc_assets.defs.jobs import catalog_job, shard_job
 from dfc_assets.defs.registry_view import shards as registry_shards
 from dfc_assets.defs.resources import PublisherResource
+from dfc_assets.registry import default_registry_path
 from dfc_assets.defs.shard_assets import shard_assets
 from dfc_assets.defs.shard_checks import shard_checks
 
@@ -45,6 +46,7 @@ def run_executor() -> dg.ExecutorDefinition:
 
 
 defs = build_definitions()
+built_from_registry = str(default_registry_path())  # cli.embedded rebuilds `defs` when DFC_REGISTRY names another file
 
 
 def in_process_run_config() -> dict:

@@ -60,6 +60,22 @@ def remote_origin(job_name: str) -> RemoteJobOrigin:
     return RemoteJobOrigin(repository_origin=RemoteRepositoryOrigin(code_location_origin=location, repository_name=REPOSITORY), job_name=job_name)
 
 
+def current_definitions() -> dg.Definitions:
+    """The definitions of the registry in force now (DFC_REGISTRY may change while a process lives, as in tests).
+
+    In-process runs reconstruct their job from `dfc_assets.definitions.defs`, so that module attribute is
+    replaced when the registry file differs from the one it was built from.
+    """
+    from dfc_assets import definitions
+    from dfc_assets.registry import default_registry_path
+
+    wanted = str(default_registry_path())
+    if getattr(definitions, "built_from_registry", None) != wanted:
+        definitions.defs = definitions.build_definitions()
+        definitions.built_from_registry = wanted
+    return definitions.defs
+
+
 @dataclass
 class Embedded:
     workdir: Path
@@ -78,6 +94,7 @@ class Embedded:
 
         repository = ReconstructableRepository.for_module(DEFINITIONS_MODULE, "defs", working_directory=os.getcwd())
         job = repository.get_reconstructable_job(job_name)
+        self.defs = current_definitions()
         job_def = self.defs.resolve_job_def(job_name)
         wait_for_pools(self.instance, job_def, self.say)
         run_config = {**in_process_run_config(), "loggers": {"console": {"config": {"log_level": self.console_log_level}}}}
@@ -145,11 +162,7 @@ def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_l
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
         instance = stack.enter_context(dg.DagsterInstance.get())
-        from dfc_assets import definitions
-
-        # the definitions of the registry in force now (DFC_REGISTRY may have changed since the module was first
-        # imported in this process); in-process runs reconstruct their job from the module's `defs`
-        definitions.defs = defs = definitions.build_definitions()
+        defs = current_definitions()
 
         patch_pool_wait()
         sweep_dead_runs(instance, say)
