@@ -16,9 +16,22 @@ class RegistryError(ValueError):
     """The registry file is not valid; the message says where and why."""
 
 
+_LANGUAGES = frozenset({"en", "fr"})
+
+
+def is_mapping(value: object) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 class EntryFields:
+    __slots__ = ("path", "dataset", "entry", "prefix", "noun")
+
     def __init__(self, path: Path, dataset: str, entry: Mapping[str, Any], prefix: str = "", noun: str = "dataset") -> None:
-        self.path, self.dataset, self.entry, self.prefix, self.noun = path, dataset, entry, prefix, noun
+        self.path = path
+        self.dataset = dataset
+        self.entry = entry
+        self.prefix = prefix
+        self.noun = noun
 
     def error(self, name: str, problem: str) -> RegistryError:
         return RegistryError(f"{self.path}: {self.noun} {self.dataset!r}: field '{self.prefix}{name}': {problem}")
@@ -50,10 +63,9 @@ class EntryFields:
 
     def bilingual(self, name: str) -> Bilingual:
         value = self.entry.get(name)
-        if not isinstance(value, Mapping):
+        if not is_mapping(value):
             raise self.error(name, "expected a mapping with 'en' (required) and 'fr'")
-        unknown = set(value) - {"en", "fr"}
-        if unknown:
+        if unknown := value.keys() - _LANGUAGES:
             raise self.error(name, f"unknown languages {sorted(unknown)}; use 'en' and 'fr'")
         inner = self.inner(name, value)
         return Bilingual(en=inner.string("en"), fr=inner.string("fr", required=False))
@@ -101,7 +113,6 @@ class EntryFields:
         return tuple(value)
 
     def reject_unknown(self, allowed: set[str] | frozenset[str]) -> None:
-        unknown = set(self.entry) - allowed
-        if unknown:
+        if unknown := self.entry.keys() - allowed:
             name = sorted(unknown)[0]
             raise self.error(name, f"unknown field; allowed fields are {sorted(allowed)}")

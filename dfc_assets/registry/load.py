@@ -17,7 +17,7 @@ from typing import Any
 
 from dfc_assets.registry.collection import Collection, StatcanTablesCollection
 from dfc_assets.registry.cube_list import CubeListSnapshot
-from dfc_assets.registry.fields import EntryFields, RegistryError
+from dfc_assets.registry.fields import EntryFields, RegistryError, is_mapping
 from dfc_assets.registry.identifiers import ID_PATTERN, KEY_PATTERN, PRODUCT_ID_PATTERN
 from dfc_assets.registry.parsed_cache import keep_parsed, read_parsed
 from dfc_assets.registry.spec import DatasetSpec, StatcanTableSource
@@ -174,13 +174,13 @@ def _check_unique(path: Path, specs: list[DatasetSpec], attribute: str) -> None:
 
 
 def _dataset(path: Path, index: int, entry: Any, source_kind_named) -> DatasetSpec:
-    if not isinstance(entry, Mapping):
+    if not is_mapping(entry):
         raise RegistryError(f"{path}: datasets[{index}]: expected a mapping, got {type(entry).__name__}")
     label = entry.get("key") if isinstance(entry.get("key"), str) else f"datasets[{index}]"
     fields = EntryFields(path, label, entry)
     fields.reject_unknown(DATASET_FIELDS)
     source = entry.get("source")
-    if not isinstance(source, Mapping):
+    if not is_mapping(source):
         raise fields.error("source", "expected a mapping with a 'kind'")
     source_fields = fields.inner("source", source)
     kind_name = source_fields.string("kind")
