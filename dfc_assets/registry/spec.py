@@ -166,9 +166,5 @@ class DatasetSpec:
     collection: str | None = None
 
     @property
-    def partitions_name(self) -> str:
-        return f"dfc__{self.key}__versions"
-
-    @property
     def is_geospatial(self) -> bool:
         return self.source.is_vector
