@@ -22,14 +22,12 @@ def _source(args: argparse.Namespace) -> str:
     return args.catalog or str(default_catalog(args.workdir))
 
 
-def _dataset_id(name: str) -> str:
-    """A registry key (`statcan_table_33100036`) becomes its D4C id; anything else is taken as a collection id."""
-    from dfc_assets.registry import load_registry
+def _dataset_id(args: argparse.Namespace) -> str:
+    """A registry key (`statcan_table_33100036`, a collection member's too) becomes its D4C id; anything else is taken as
+    a collection id."""
+    from dfc_assets.cli.dataset_names import dataset_id, naming_store
 
-    for spec in load_registry():
-        if name in (spec.key, spec.id):
-            return spec.id
-    return name
+    return dataset_id(args.dataset, naming_store(args.workdir))
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,7 +60,7 @@ def _not_found(message: str) -> int:
 def _versions(args: argparse.Namespace) -> int:
     from dfc_assets.catalog import query
 
-    dataset = _dataset_id(args.dataset)
+    dataset = _dataset_id(args)
     rows = query.all_versions(_source(args), dataset)
     if args.json:
         _print_json(rows)
@@ -75,7 +73,7 @@ def _versions(args: argparse.Namespace) -> int:
 def _latest(args: argparse.Namespace) -> int:
     from dfc_assets.catalog import query
 
-    dataset = _dataset_id(args.dataset)
+    dataset = _dataset_id(args)
     row = query.latest_version(_source(args), dataset)
     if row is None:
         return _not_found(f"no published version of dataset {dataset!r} in {_source(args)}")

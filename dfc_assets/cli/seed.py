@@ -78,12 +78,12 @@ def infrastructure(args: argparse.Namespace) -> int:
         return _serve(seeder, InfrastructureSeeder(store, seeder, cache_dir=args.data_dir, log=say).poll, args)
 
 
-def dataset_patterns(names: list[str]) -> tuple[str, ...]:
-    """Registry keys become D4C dataset ids; ids and shell patterns pass through."""
-    from dfc_assets.registry import load_registry
+def dataset_patterns(names: list[str], store=None) -> tuple[str, ...]:
+    """Registry keys (a collection member's too, from ``store``'s cube list) become D4C dataset ids; ids and shell
+    patterns pass through."""
+    from dfc_assets.cli.dataset_names import dataset_id
 
-    ids = {spec.key: spec.id for spec in load_registry()}
-    return tuple(ids.get(name, name) for name in names)
+    return tuple(dataset_id(name, store) for name in names)
 
 
 def volunteer(args: argparse.Namespace) -> int:
@@ -91,7 +91,10 @@ def volunteer(args: argparse.Namespace) -> int:
         budget = parse_size(args.budget)
     except ValueError as error:
         raise SystemExit(f"dfc seed volunteer: --budget: {error}") from None
-    selection = Selection(datasets=dataset_patterns(args.dataset), latest_only=args.latest_only, budget_bytes=budget)
+    from dfc_assets.cli.dataset_names import naming_store
+
+    store = naming_store(args.workdir) if args.dataset else None
+    selection = Selection(datasets=dataset_patterns(args.dataset, store), latest_only=args.latest_only, budget_bytes=budget)
     with Seeder(args.listen, discovery=not args.no_discovery) as seeder, httpx.Client(timeout=60) as http:
         _announce(seeder, args.listen, args.public_host)
         follower = VolunteerSeeder(args.source, seeder, selection, data_dir=args.data_dir, http=http, log=say)
@@ -125,6 +128,8 @@ def register(commands, default_workdir: Path) -> None:
     vol.add_argument("--budget", required=True, help="disk budget, e.g. 500GB or 1.5TiB")
     vol.add_argument("--dataset", action="append", default=[], help="dataset key, D4C id or shell pattern (repeat); default: all")
     vol.add_argument("--latest-only", action="store_true", help="only the newest version of each dataset")
+    vol.add_argument("--workdir", type=Path, default=default_workdir,
+                     help="the embedded default's folder, whose store names collection members (without the production variables)")
     _common(vol, 3600.0)
     vol.set_defaults(run=volunteer)
 
