@@ -19,13 +19,8 @@ from dfc_assets.services.synthetic_wds import synthetic_cubes
 from dfc_assets.storage.local import LocalFolderStore
 from dfc_assets_tests.catalog.catalog_samples import dataset_facts, version_facts
 
-COLLECTION = """collections:
-  - key: statcan_tables
-    kind: statcan_tables
-    producer: Statistics Canada
-    license: OGL-Canada-2.0
-    filters: {include_archived: true}
-"""
+COLLECTION = ("collections:\n  - {key: statcan_tables, kind: statcan_tables, producer: Statistics Canada, license: OGL-Canada-2.0,"
+              " filters: {include_archived: true}}\n")
 CUBES = synthetic_cubes(7, 4)
 MEMBER = CUBES[2].product_id
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from dfc_assets.registry.fields import EntryFields
 from dfc_assets.registry.spec import CensusProfileSource, DatasetSpec
-from dfc_assets.sources.content_check import ExpectedContent
 from dfc_assets.sources.kinds import url_file
 from dfc_assets.sources.kinds.url_file import check_changes, current_release, fetch_release
 
@@ -19,28 +18,19 @@ DEFAULT_ENCODING = "latin-1"
 
 __all__ = ["check_changes", "current_release", "fetch_release"]
 
+expected_content = url_file.expected_zip
+
 
 def parse_source(fields: EntryFields) -> CensusProfileSource:
     return CensusProfileSource(
-        url=url_file.require_url(fields), encoding=fields.encoding(), members=fields.strings("members"), versions=url_file.vintages(fields),
-        ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
+        **url_file.source_fields(fields), members=fields.strings("members"), ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
     )
-
-
-def _source(spec: DatasetSpec) -> CensusProfileSource:
-    assert isinstance(spec.source, CensusProfileSource)
-    return spec.source
-
-
-def expected_content(spec: DatasetSpec) -> ExpectedContent:
-    return "zip"
 
 
 def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path, log: Callable[[str], None]):
     from dfc_assets.transform.census_profile import census_profile_to_parquet
 
-    source = _source(spec)
-    _, _, encoding = source.for_version(version)
+    source, _, encoding = url_file.for_version(spec, version)
     return census_profile_to_parquet(
         files[0], out_path, dataset=f"dataset {spec.key} version {version}", members=list(source.members) or None,
         encoding=encoding or DEFAULT_ENCODING, ragged_rows=source.ragged_rows, log=log,
@@ -49,5 +39,6 @@ def transform(spec: DatasetSpec, version: str, files: list[Path], out_path: Path
 
 def source_config(spec: DatasetSpec, version: str) -> dict:
     config = url_file.config(spec, version)
-    source = _source(spec)
+    source = spec.source
+    assert isinstance(source, CensusProfileSource)
     return {**config, "encoding": config["encoding"] or DEFAULT_ENCODING, "members": list(source.members), "ragged_rows": source.ragged_rows}

@@ -26,7 +26,8 @@ __all__ = ["check_changes", "current_release", "fetch_release"]
 
 
 def parse_source(fields: EntryFields) -> HttpFileSource:
-    url = url_file.require_url(fields)
+    common = url_file.source_fields(fields)
+    url = common["url"]
     entry = fields.entry
     file_format = _file_format(fields, url)
     if file_format not in VECTOR_FORMATS and (given := sorted(url_file.VECTOR_OPTION_FIELDS & set(entry))):
@@ -36,8 +37,7 @@ def parse_source(fields: EntryFields) -> HttpFileSource:
     if file_format in ("parquet", "geoparquet") and "encoding" in entry:
         raise fields.error("encoding", "does not apply to Parquet (its text is always UTF-8)")
     return HttpFileSource(
-        url=url, format=file_format, layer=fields.string("layer", required=False), encoding=fields.encoding(),
-        versions=url_file.vintages(fields), vector=url_file.vector_options(fields),
+        **common, format=file_format, layer=fields.string("layer", required=False), vector=url_file.vector_options(fields),
         ragged_rows=fields.choice("ragged_rows", ("error", "skip"), "error"),
     )
 

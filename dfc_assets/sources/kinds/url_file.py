@@ -20,6 +20,7 @@ from dfc_assets.registry.fields import EntryFields
 from dfc_assets.registry.spec import URL_SOURCES, CensusProfileSource, DatasetSpec, HttpFileSource, StatcanBoundarySource, VectorOptions, VintageSource
 from dfc_assets.settings import Settings
 from dfc_assets.sources.cadence import Release
+from dfc_assets.sources.content_check import ExpectedContent
 from dfc_assets.sources.http_download import DownloadedFile, DownloadLimits, SourceError, status_problem, transport_problem
 from dfc_assets.sources.state import ChangeCheck, ChangeContext, UpstreamRelease
 from dfc_assets.versions import InvalidVersionKey, next_free_version, validate_version_key
@@ -62,9 +63,26 @@ def vintages(fields: EntryFields) -> dict[str, VintageSource]:
     return found
 
 
+def source_fields(fields: EntryFields) -> dict[str, Any]:
+    """``url``, ``encoding`` and ``versions``: what the registry entry of every source by URL says."""
+    return {"url": require_url(fields), "encoding": fields.encoding(), "versions": vintages(fields)}
+
+
 def _by_url(spec: DatasetSpec) -> UrlSource:
     assert isinstance(spec.source, URL_SOURCES)
     return spec.source
+
+
+def for_version(spec: DatasetSpec, version: str) -> tuple[Any, str | None, str | None]:
+    """The dataset's source with the layer and encoding of ``version`` (a past vintage's own, where it gives them)."""
+    source = _by_url(spec)
+    _, layer, encoding = source.for_version(version)
+    return source, layer, encoding
+
+
+def expected_zip(spec: DatasetSpec) -> ExpectedContent:
+    """What a source kind served as a zip archive downloads."""
+    return "zip"
 
 
 def config(spec: DatasetSpec, version: str) -> dict:
