@@ -2,8 +2,9 @@
 
 Reading and validating a registry costs about 50 us per dataset entry with the fast YAML reader
 (``strict_yaml``) and 0.6 ms with libyaml's, in every process that loads the definitions (the code
-server, each step's process); unpickling costs about half the fast figure. So a registry file larger than ``MIN_CACHED_BYTES`` is
-validated once and the result pickled under ``DFC_CACHE_DIR`` (default ``~/.cache/dfc_assets``),
+server, each step's process); unpickling costs about half the fast figure and pickling about as much
+as the fast read. So the first load of a content (a new registry, or an edit) only parses it and leaves a
+mark; the second load of a registry file larger than ``MIN_CACHED_BYTES`` pickles the result under ``DFC_CACHE_DIR`` (default ``~/.cache/dfc_assets``),
 keyed by the sha256 of the file's bytes and of the loader's own source; any other content or
 loader code parses afresh. The folder and file must belong to this user and be writable by no one
 else before a pickle is read from them. Errors are never cached (a bad file fails every time).
@@ -63,17 +64,22 @@ def read_parsed(data: bytes):
 
 
 def keep_parsed(data: bytes, registry) -> None:
-    """Best effort: a registry that cannot be cached is parsed again next time."""
+    """Best effort: the second parse of these bytes keeps the result; a registry that cannot be cached is parsed again."""
     if len(data) < MIN_CACHED_BYTES:
         return
     entry = _entry(data)
+    seen = entry.with_suffix(".seen")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _owned_and_private(entry.parent):
+            return
+        if not seen.exists():
+            seen.touch(mode=0o600)
             return
         fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".registry-", suffix=".part")
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(registry, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, entry)
+        seen.unlink(missing_ok=True)
     except OSError:
         return

@@ -1,4 +1,5 @@
-"""A large registry is validated once per content; the kept result is used only when it is private to this user."""
+"""A large registry is validated once per content (kept from its second parse on: a first load pays no pickling); the
+kept result is used only when it is private to this user."""
 
 from __future__ import annotations
 
@@ -47,14 +48,18 @@ def kept(tmp_path) -> list[Path]:
 
 def test_the_validated_registry_is_kept_and_used_for_the_same_bytes_only(tmp_path, big_registry):
     first = load_registry(big_registry)
+    assert kept(tmp_path) == []  # the first load of a content parses only
+    assert load_registry(big_registry).entries == first.entries
     (entry,) = kept(tmp_path)
     assert load_registry(big_registry).entries == first.entries
     big_registry.write_text(big_registry.read_text().replace('en: "Table 7"', 'en: "Table seven"'))
-    assert next(s for s in load_registry(big_registry) if s.key == "statcan_table_10100007").title.en == "Table seven"
+    for _ in range(2):
+        assert next(s for s in load_registry(big_registry) if s.key == "statcan_table_10100007").title.en == "Table seven"
     assert len(kept(tmp_path)) == 2 and entry.exists()
 
 
 def test_a_kept_file_others_can_write_is_not_read(tmp_path, big_registry):
+    load_registry(big_registry)
     real = load_registry(big_registry)
     (entry,) = kept(tmp_path)
     entry.write_bytes(pickle.dumps(replace(real, entries=real.entries[:1])))
@@ -65,7 +70,7 @@ def test_a_kept_file_others_can_write_is_not_read(tmp_path, big_registry):
 
 def test_errors_are_not_kept(tmp_path, big_registry):
     big_registry.write_text(big_registry.read_text().replace('product_id: "10100003"', 'product_id: "1010003"'))
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(RegistryError, match="statcan_table_10100003.*product_id"):
             load_registry(big_registry)
     assert kept(tmp_path) == []
