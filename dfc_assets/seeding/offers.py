@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from dfc_assets.catalog.item import FILE_ASSET_KEYS
 from dfc_assets.catalog.query import run as query_catalog
 from dfc_assets.publication.published import Published
 from dfc_assets.storage import ObjectStore
@@ -16,17 +17,19 @@ from dfc_assets.torrent.follow import parse_feed
 from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.versions import VERSION_KEY_PATTERN
 
-CATALOG_OFFERS = """
-SELECT collection AS dataset_id, version, assets.data.title AS file_name, assets.data."file:size" AS size,
+VERSION_BYTES = " + ".join(f'COALESCE(assets."{key}"."file:size", 0)' for key in FILE_ASSET_KEYS)
+CATALOG_OFFERS = f"""
+SELECT collection AS dataset_id, version, assets.data.title AS file_name, {VERSION_BYTES} AS size,
        assets.torrent."dfc:infohash_v1" AS infohash_v1, assets.torrent.href AS torrent_url, published
 FROM catalog WHERE assets.torrent.href IS NOT NULL
 ORDER BY file_row_number
 """
+"""One offer per version, its main torrent; `size` counts every file of the version (see catalog.item.version_bytes)."""
 
 
 @dataclass(frozen=True)
 class Offer:
-    """One published version file and where its .torrent is."""
+    """One published version (all its files, `size` bytes in all) and where its .torrent is."""
 
     dataset_id: str
     version: str
@@ -72,24 +75,27 @@ def offers_from_catalog(source: str | Path) -> list[Offer]:
 
 
 def _version_from_file_name(dataset_id: str, file_name: str) -> str:
-    """Our files are named {dataset_id}_{version}.parquet; another publisher's feed gets the file name."""
-    prefix, suffix = f"{dataset_id}_", ".parquet"
-    if file_name.startswith(prefix) and file_name.endswith(suffix):
-        version = file_name[len(prefix):-len(suffix)]
+    """Our files are named {dataset_id}_{version}.{extension}; another publisher's feed gets the file name."""
+    prefix = f"{dataset_id}_"
+    if file_name.startswith(prefix) and "." in file_name:
+        version = file_name[len(prefix):].rsplit(".", 1)[0]
         if VERSION_KEY_PATTERN.match(version):
             return version
     return file_name
 
 
 def offers_from_feed(xml: bytes) -> list[Offer]:
-    """Every item of a BEP 36-style torrent RSS feed (ours: category = dataset id); items without a size are skipped."""
+    """Every version in a BEP 36-style torrent RSS feed (ours: category = dataset id), by its main torrent: an item
+    of flavour v1 is skipped when the same version has another item. Items without a size are skipped."""
+    entries = [entry for entry in parse_feed(xml) if entry.content_length is not None and entry.torrent_url]
+    with_main = {(entry.category, entry.name) for entry in entries if entry.flavour != "v1"}
     offers = []
-    for entry in parse_feed(xml):
-        if entry.content_length is None or not entry.torrent_url:
+    for entry in entries:
+        if entry.flavour == "v1" and (entry.category, entry.name) in with_main:
             continue
         dataset_id = entry.category or entry.title
         file_name = entry.name or entry.title
-        offers.append(Offer(dataset_id, _version_from_file_name(dataset_id, file_name), file_name, entry.content_length,
+        offers.append(Offer(dataset_id, _version_from_file_name(dataset_id, file_name), file_name, entry.content_length,  # type: ignore[arg-type]
                             entry.infohash, torrent_url=entry.torrent_url, published=entry.published))
     return offers
 

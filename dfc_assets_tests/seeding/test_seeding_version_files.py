@@ -1,0 +1,104 @@
+"""Every torrent and every file of a version, as the feeds and the volunteer's budget see them: the feeds list the
+v1 torrent beside the hybrid (its magnet downloads through the embedded seeder), and a two-file version costs the
+bytes of both files in the budget, read from the catalog or from a feed."""
+
+from __future__ import annotations
+
+import hashlib
+import xml.etree.ElementTree as ET
+
+import httpx
+import libtorrent as lt
+import pytest
+
+from dfc_assets.publication.published import Published as PublishedState
+from dfc_assets.seeding import Selection, VolunteerSeeder, offers_from_catalog, read_offers
+from dfc_assets.storage import TORRENT_FEED, dataset_feed
+from dfc_assets.torrent.download import download_magnet
+from dfc_assets.torrent.feed import FLAVOUR_DOMAIN, TORRENT_NS
+from dfc_assets.torrent.follow import parse_feed
+from dfc_assets.torrent.metainfo import read_torrent
+from dfc_assets.torrent.seeder import Seeder
+
+from .conftest import BOUNDARY, TABLE
+
+VERSIONS = ((BOUNDARY, "2022-02-09"), (TABLE, "2025-06-11"))
+
+
+def state(published):
+    return PublishedState(published.store).version
+
+
+def version_bytes(published, spec, version) -> int:
+    return sum(f.size for f in state(published)(spec.id, version).files)
+
+
+def feed_items(published, key: str) -> list[ET.Element]:
+    return ET.fromstring(published.store.get_bytes(key)).findall("./channel/item")
+
+
+def flavour(item: ET.Element) -> str | None:
+    return next((c.text for c in item.findall("category") if c.get("domain") == FLAVOUR_DOMAIN), None)
+
+
+@pytest.mark.parametrize("feed", ["global", "dataset"])
+def test_every_feed_lists_both_torrents_of_every_version(published, feed):
+    for spec, version in VERSIONS:
+        items = feed_items(published, TORRENT_FEED if feed == "global" else dataset_feed(spec.id))
+        v = state(published)(spec.id, version)
+        torrents = {"hybrid": v.torrent, "v1": v.torrent_v1}
+        mine = [i for i in items if i.find("enclosure").get("url") in {published.store.public_url(t.key) for t in torrents.values()}]
+        assert sorted(flavour(i) for i in mine) == ["hybrid", "v1"], (spec.key, feed)
+        for item in mine:
+            torrent = torrents[flavour(item)]
+            info = read_torrent(torrent.data)
+            assert item.findtext("guid") == item.findtext(f"{{{TORRENT_NS}}}infoHash") == info.infohash_v1
+            assert int(item.find("enclosure").get("length")) == len(torrent.data)
+            assert [c.text for c in item.findall("category") if c.get("domain") is None] == [spec.id]
+            assert int(item.findtext(f"{{{TORRENT_NS}}}contentLength")) == info.data_size == version_bytes(published, spec, version)
+            magnet = lt.parse_magnet_uri(item.findtext(f"{{{TORRENT_NS}}}magnetURI"))
+            assert str(magnet.info_hashes.v1) == info.infohash_v1
+            assert magnet.info_hashes.has_v2() == (flavour(item) == "hybrid")
+            assert sorted(magnet.url_seeds) == sorted(info.web_seeds)
+        (v1_item,) = [i for i in mine if flavour(i) == "v1"]
+        assert v1_item.findtext("title").endswith("(BitTorrent v1)")
+
+
+def test_the_v1_magnet_of_the_feed_downloads_through_the_embedded_seeder(published, tmp_path):
+    entries = parse_feed(published.store.get_bytes(dataset_feed(BOUNDARY.id)))
+    v1 = state(published)(BOUNDARY.id, "2022-02-09").torrent_v1
+    (entry,) = [e for e in entries if e.torrent_url == published.store.public_url(v1.key)]
+    assert entry.flavour == "v1" and f"x.pe={published.urls.seeder_peer}" in entry.magnet
+    got = download_magnet(entry.magnet, tmp_path / "client", listen="127.0.0.8:0", timeout=60)
+    for f in state(published)(BOUNDARY.id, "2022-02-09").files:
+        assert hashlib.sha256((got / f.name).read_bytes()).hexdigest() == f.sha256
+
+
+@pytest.mark.parametrize("source", ["catalog", "feed"])
+def test_an_offer_costs_every_file_of_its_version(published, source):
+    with httpx.Client() as http:
+        offers = offers_from_catalog(published.catalog_url) if source == "catalog" else read_offers(published.feed_url, http)
+    by_version = {(o.dataset_id, o.version): o for o in offers}
+    assert len(by_version) == len(offers), "one offer per version (its main torrent), not one per torrent"
+    for spec, version in VERSIONS:
+        offer = by_version[(spec.id, version)]
+        assert offer.size == version_bytes(published, spec, version)
+        assert offer.infohash_v1 == published.infohash(spec, version)
+    assert len(state(published)(BOUNDARY.id, "2022-02-09").files) == 2
+
+
+def test_a_budget_that_holds_only_the_main_file_of_a_two_file_version_seeds_nothing(published, tmp_path):
+    files = state(published)(BOUNDARY.id, "2022-02-09").files
+    only_boundary = (BOUNDARY.id,)
+    with httpx.Client() as http, Seeder("127.0.0.9:0", discovery=False) as seeder:
+        too_small = Selection(datasets=only_boundary, latest_only=True, budget_bytes=sum(f.size for f in files) - 1)
+        assert files[0].size <= too_small.budget_bytes
+        result = VolunteerSeeder(published.feed_url, seeder, too_small, data_dir=tmp_path / "small", http=http,
+                                 log=lambda line: None).sync()
+        assert result.chosen == [] and seeder.status() == []
+        enough = Selection(datasets=only_boundary, latest_only=True, budget_bytes=sum(f.size for f in files))
+        result = VolunteerSeeder(published.catalog_url, seeder, enough, data_dir=tmp_path / "enough", http=http,
+                                 log=lambda line: None).sync()
+        assert [(o.version, o.size) for o in result.chosen] == [("2022-02-09", sum(f.size for f in files))]
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "enough").rglob("*") if p.is_file() and p.suffix != ".torrent")
+    assert on_disk == sum(f.size for f in files)
