@@ -102,3 +102,23 @@ def test_a_budget_that_holds_only_the_main_file_of_a_two_file_version_seeds_noth
         assert [(o.version, o.size) for o in result.chosen] == [("2022-02-09", sum(f.size for f in files))]
     on_disk = sum(p.stat().st_size for p in (tmp_path / "enough").rglob("*") if p.is_file() and p.suffix != ".torrent")
     assert on_disk == sum(f.size for f in files)
+
+
+def test_the_item_of_every_version_lists_both_torrents_and_every_file(published):
+    for spec, version in VERSIONS:
+        v = state(published)(spec.id, version)
+        assets = v.item["assets"]
+        for key, torrent in (("torrent", v.torrent), ("torrent-v1", v.torrent_v1)):
+            info = read_torrent(torrent.data)
+            assert assets[key]["href"] == published.store.public_url(torrent.key), (spec.key, key)
+            assert assets[key]["file:size"] == len(torrent.data)
+            assert assets[key]["file:checksum"] == "1220" + hashlib.sha256(torrent.data).hexdigest()
+            assert assets[key]["dfc:infohash_v1"] == info.infohash_v1
+            assert assets[key].get("dfc:infohash_v2") == info.infohash_v2
+            assert sorted(f.file_name for f in info.data_files) == sorted(f.name for f in v.files)
+        listed = {assets[k]["title"]: assets[k] for k in ("data", "tiles", "documentation") if k in assets}
+        assert sorted(listed) == sorted(f.name for f in v.files), spec.key
+        for f in v.files:
+            asset = listed[f.name]
+            assert (asset["file:size"], asset["file:checksum"], asset["type"]) == (f.size, "1220" + f.sha256, f.media_type)
+            assert f.role in asset["roles"] and asset["href"] == v.zenodo_file(f.name).url
