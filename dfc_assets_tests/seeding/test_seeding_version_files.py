@@ -1,6 +1,7 @@
-"""Every torrent and every file of a version, as the feeds and the volunteer's budget see them: the feeds list the
-v1 torrent beside the hybrid (its magnet downloads through the embedded seeder), and a two-file version costs the
-bytes of both files in the budget, read from the catalog or from a feed."""
+"""Every torrent and every file of a version, as the item, the feeds and a volunteer see them: the feeds list the
+v1 torrent beside the hybrid (its magnet downloads through the embedded seeder); a two-file version costs the bytes
+of both files in a volunteer's budget, read from the catalog or from a feed, and the volunteer seeds both swarms
+from its one copy."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from dfc_assets.seeding import Selection, VolunteerSeeder, offers_from_catalog, 
 from dfc_assets.storage import TORRENT_FEED, dataset_feed
 from dfc_assets.torrent.download import download_magnet
 from dfc_assets.torrent.feed import FLAVOUR_DOMAIN, TORRENT_NS
+from dfc_assets.torrent.magnet import magnet_uri
 from dfc_assets.torrent.follow import parse_feed
 from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.torrent.seeder import Seeder
+
+from dataclasses import replace
 
 from .conftest import BOUNDARY, TABLE
 
@@ -84,6 +88,8 @@ def test_an_offer_costs_every_file_of_its_version(published, source):
         offer = by_version[(spec.id, version)]
         assert offer.size == version_bytes(published, spec, version)
         assert offer.infohash_v1 == published.infohash(spec, version)
+        v1 = state(published)(spec.id, version).torrent_v1
+        assert (offer.v1_torrent_url, offer.v1_infohash) == (published.store.public_url(v1.key), read_torrent(v1.data).infohash_v1)
     assert len(state(published)(BOUNDARY.id, "2022-02-09").files) == 2
 
 
@@ -122,3 +128,22 @@ def test_the_item_of_every_version_lists_both_torrents_and_every_file(published)
             asset = listed[f.name]
             assert (asset["file:size"], asset["file:checksum"], asset["type"]) == (f.size, "1220" + f.sha256, f.media_type)
             assert f.role in asset["roles"] and asset["href"] == v.zenodo_file(f.name).url
+
+
+@pytest.mark.parametrize("source", ["catalog", "feed"])
+def test_a_volunteer_seeds_both_swarms_of_a_version_from_one_copy(published, tmp_path, source):
+    v = state(published)(BOUNDARY.id, "2022-02-09")
+    url = published.catalog_url if source == "catalog" else published.feed_url
+    selection = Selection(datasets=(BOUNDARY.id,), latest_only=True)
+    listen, client = {"catalog": ("127.0.0.10:0", "127.0.1.10:0"), "feed": ("127.0.0.11:0", "127.0.1.11:0")}[source]
+    with httpx.Client() as http, Seeder(listen, discovery=False) as seeder:
+        result = VolunteerSeeder(url, seeder, selection, data_dir=tmp_path / "volunteer", http=http, log=lambda line: None).sync()
+        assert result.failed == {} and [o.version for o in result.added] == ["2022-02-09"]
+        v1_info = read_torrent(v.torrent_v1.data)
+        assert {s.infohash_v1 for s in seeder.status()} == {read_torrent(v.torrent.data).infohash_v1, v1_info.infohash_v1}
+        only_the_volunteer = magnet_uri(replace(v1_info, web_seeds=(), trackers=()), peer=seeder.peer)
+        got = download_magnet(only_the_volunteer, tmp_path / "client", listen=client, timeout=60)
+    for f in v.files:
+        assert hashlib.sha256((got / f.name).read_bytes()).hexdigest() == f.sha256
+    on_disk = [p for p in (tmp_path / "volunteer").rglob("*") if p.is_file() and p.suffix != ".torrent"]
+    assert sorted(p.name for p in on_disk) == sorted(f.name for f in v.files), "one copy of the files for both torrents"
