@@ -42,6 +42,13 @@ class TorrentV1:
 
 
 EXTRA_ASSET_KEYS = ("tiles", "documentation")
+FILE_ASSET_KEYS = ("data", *EXTRA_ASSET_KEYS)
+"""The assets that are files of the version (the rest describe it: torrents, manifest)."""
+
+
+def version_bytes(item: dict) -> int:
+    """Bytes of every file of the version an item describes (what a torrent of the version holds)."""
+    return sum(int(item["assets"][key]["file:size"]) for key in FILE_ASSET_KEYS if item["assets"].get(key))
 
 
 @dataclass(frozen=True)

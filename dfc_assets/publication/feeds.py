@@ -1,7 +1,8 @@
 """Asset `catalog/torrent_feed`: BEP 36-style RSS feeds of the published torrents, rendered from catalog rows.
 
 `feeds/{dataset id}.xml` lists every version of one dataset; `feeds/torrents.xml` lists the newest
-GLOBAL_FEED_ENTRIES versions of all datasets. A catalog update (`publication.catalog.build_catalog`) rewrites the
+GLOBAL_FEED_ENTRIES versions of all datasets. A version is one item per torrent: the main (hybrid) one and, once
+published, the v1 one of the same files (for Transmission 3 and aria2), told apart by their flavour category. A catalog update (`publication.catalog.build_catalog`) rewrites the
 feeds of the datasets that changed and the global feed, when their bytes change; `build_feeds` reports them, or
 rewrites every feed from the published catalog (a repair, not needed in normal operation). A dataset gets its feed
 with its first version.
@@ -10,19 +11,21 @@ with its first version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dfc_assets.catalog.conventions import parse_datetime
 from dfc_assets.catalog.geoparquet import table_to_items
+from dfc_assets.catalog.item import version_bytes
 from dfc_assets.catalog.merge import collection_runs
 from dfc_assets.catalog.table_schema import CATALOG_SCHEMA
 from dfc_assets.publication.context import Publisher
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import ObjectStore, TORRENT_FEED, dataset_feed
 from dfc_assets.torrent.feed import FeedEntry, torrent_feed
+from dfc_assets.torrent.magnet import sibling_magnet
 
 GLOBAL_FEED_ENTRIES = 500
 """The global feed holds the newest 500 versions (about 500 KB): more than a busy StatCan morning (a few hundred
@@ -37,28 +40,44 @@ class PublishedFeeds:
     entries: int
 
 
-def feed_entry(item: dict) -> FeedEntry:
-    properties, torrent, data = item["properties"], item["assets"]["torrent"], item["assets"]["data"]
-    return FeedEntry(
+def feed_entries(item: dict) -> list[FeedEntry]:
+    """The feed items of one version: its main torrent, then its v1 torrent when the item lists one."""
+    properties, assets = item["properties"], item["assets"]
+    torrent, data, v1 = assets["torrent"], assets["data"], assets.get("torrent-v1")
+    size = version_bytes(item)
+    magnet = data.get("alternate", {}).get("magnet", {}).get("href")
+    main = FeedEntry(
         title=f"{properties.get('title', item['id'])}",
         torrent_url=torrent["href"],
         torrent_length=int(torrent["file:size"]),
         infohash=torrent["dfc:infohash_v1"],
         published=parse_datetime(properties["published"]),
         name=data["href"].rsplit("/", 1)[-1],
-        content_length=int(data["file:size"]),
-        magnet=data.get("alternate", {}).get("magnet", {}).get("href"),
+        content_length=size,
+        magnet=magnet,
         link=f"https://doi.org/{properties['sci:doi']}" if properties.get("sci:doi") else None,
         description=properties.get("description"),
         category=item.get("collection"),
+        flavour="hybrid" if torrent.get("dfc:infohash_v2") else "v1",
     )
+    if not v1:
+        return [main]
+    return [main, replace(
+        main, title=f"{main.title} (BitTorrent v1)", torrent_url=v1["href"], torrent_length=int(v1["file:size"]),
+        infohash=v1["dfc:infohash_v1"], flavour="v1",
+        magnet=sibling_magnet(magnet, infohash_v1=v1["dfc:infohash_v1"], size=size, torrent_url=v1["href"]) if magnet else None,
+    )]
+
+
+def _entries(items: Sequence[dict]) -> list[FeedEntry]:
+    return [entry for item in items for entry in feed_entries(item)]
 
 
 def dataset_feed_bytes(store: ObjectStore, collection: dict, items: Sequence[dict]) -> bytes:
     """Every version of one dataset; titled from its collection (the spec's English title)."""
     key = dataset_feed(collection["id"])
     return torrent_feed(
-        [feed_entry(item) for item in items], title=f"Data for Canada: {collection.get('title')}", link=store.public_url(key),
+        _entries(items), title=f"Data for Canada: {collection.get('title')}", link=store.public_url(key),
         description=f"New versions of {collection['id']} as torrents (web-seeded by Zenodo and Data for Canada).",
         self_url=store.public_url(key),
     )
@@ -78,7 +97,7 @@ def newest_rows(table: pa.Table, count: int | None = None) -> pa.Table:
 
 def global_feed_bytes(store: ObjectStore, table: pa.Table) -> bytes:
     return torrent_feed(
-        [feed_entry(item) for item in table_to_items(newest_rows(table))],
+        _entries(table_to_items(newest_rows(table))),
         title="Data for Canada: the newest dataset versions", link=store.public_url(TORRENT_FEED),
         description=(f"The newest {GLOBAL_FEED_ENTRIES} published dataset versions as torrents (BEP 36 style; guid = v1 "
                      "info-hash); every version of a dataset is in its own feed, feeds/{dataset id}.xml."),

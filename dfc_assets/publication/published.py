@@ -11,17 +11,21 @@ version and the key (a corrupt manifest must never read as "not published yet").
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from dfc_assets.storage.keys import (
     ARCHIVE_PREFIX, RELEASES_PREFIX, TORRENT_SUFFIX, TORRENT_V1_SUFFIX,
     ReleaseKey, VersionKeys, dataset_archive_prefix, dataset_releases_prefix, parse_version_key, processed_pointer,
 )
 from dfc_assets.storage.store import ObjectStore
-from dfc_assets.transform.manifest import Manifest, ManifestError, ManifestFile
+from dfc_assets.transform.manifest import Manifest, ManifestFile
 from dfc_assets.versions import sort_versions
 from dfc_assets.zenodo.record import PublishedFile, PublishedRecord
+
+
+T = TypeVar("T")
 
 
 class PublishedStateError(RuntimeError):
@@ -30,6 +34,13 @@ class PublishedStateError(RuntimeError):
 
 def _label(dataset_id: str, version: str | None = None) -> str:
     return f"dataset {dataset_id}" + (f" version {version}" if version is not None else "")
+
+
+def _json_object(data: bytes) -> dict:
+    document = json.loads(data)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
 
 
 @dataclass(frozen=True)
@@ -152,17 +163,18 @@ class Published:
         except KeyError:
             return None
 
-    def _json(self, key: str, dataset_id: str, version: str | None = None) -> dict | None:
+    def _read(self, key: str, parse: Callable[[bytes], T], dataset_id: str, version: str | None = None) -> T | None:
+        """``parse`` of the object at ``key``; None when absent; an error naming the object when it does not parse."""
         data = self._get(key)
         if data is None:
             return None
         try:
-            document = json.loads(data)
-        except ValueError as error:
-            raise PublishedStateError(f"{_label(dataset_id, version)}: {key} is not JSON: {error}") from None
-        if not isinstance(document, dict):
-            raise PublishedStateError(f"{_label(dataset_id, version)}: {key} is not a JSON object")
-        return document
+            return parse(data)
+        except (KeyError, TypeError, ValueError) as error:  # ManifestError and JSONDecodeError are ValueErrors
+            raise PublishedStateError(f"{_label(dataset_id, version)}: {key} does not parse: {error}") from None
+
+    def _json(self, key: str, dataset_id: str, version: str | None = None) -> dict | None:
+        return self._read(key, _json_object, dataset_id, version)
 
     # -- versions ----------------------------------------------------------------------------------------------
     def release_listing(self, dataset_id: str) -> dict[str, frozenset[str]]:
@@ -196,27 +208,15 @@ class Published:
     # -- one version -------------------------------------------------------------------------------------------
     def manifest(self, dataset_id: str, version: str) -> Manifest | None:
         keys = VersionKeys(dataset_id, version)
-        data = self._get(keys.manifest)
-        if data is None:
-            return None
-        try:
-            manifest = Manifest.from_bytes(data)
-        except ManifestError as error:
-            raise PublishedStateError(f"{_label(dataset_id, version)}: {keys.manifest}: {error}") from None
-        if (manifest.dataset_id, manifest.version) != (dataset_id, version):
+        manifest = self._read(keys.manifest, Manifest.from_bytes, dataset_id, version)
+        if manifest is not None and (manifest.dataset_id, manifest.version) != (dataset_id, version):
             raise PublishedStateError(f"{_label(dataset_id, version)}: {keys.manifest} describes "
                                       f"{manifest.dataset_id} version {manifest.version}")
         return manifest
 
     def record(self, dataset_id: str, version: str) -> PublishedRecord | None:
-        keys = VersionKeys(dataset_id, version)
-        document = self._json(keys.zenodo_record, dataset_id, version)
-        if document is None:
-            return None
-        try:
-            return PublishedRecord.from_dict(document)
-        except (KeyError, TypeError, ValueError) as error:
-            raise PublishedStateError(f"{_label(dataset_id, version)}: {keys.zenodo_record} does not parse: {error}") from None
+        return self._read(VersionKeys(dataset_id, version).zenodo_record,
+                          lambda data: PublishedRecord.from_dict(_json_object(data)), dataset_id, version)
 
     def torrent(self, dataset_id: str, version: str, *, v1: bool = False) -> TorrentFile | None:
         keys = VersionKeys(dataset_id, version)
@@ -301,14 +301,7 @@ class Published:
     # -- processed/ --------------------------------------------------------------------------------------------
     def latest(self, dataset_id: str) -> LatestPointer | None:
         """The version processed/ serves, from its pointer (the alias files may be mid-update; the pointer is not)."""
-        key = processed_pointer(dataset_id)
-        document = self._json(key, dataset_id)
-        if document is None:
-            return None
-        try:
-            return LatestPointer.from_dict(document)
-        except (KeyError, TypeError, ValueError) as error:
-            raise PublishedStateError(f"{_label(dataset_id)}: {key} does not parse: {error}") from None
+        return self._read(processed_pointer(dataset_id), lambda data: LatestPointer.from_dict(_json_object(data)), dataset_id)
 
     def latest_version(self, dataset_id: str) -> str | None:
         pointer = self.latest(dataset_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from dfc_assets.torrent.download import download_from_web_seeds
-from dfc_assets.torrent.metainfo import read_torrent
+from dfc_assets.torrent.metainfo import TorrentInfo, read_torrent
 from dfc_assets.torrent.seeder import Seeder
 
 from .offers import Offer, fetch_torrent, read_offers
@@ -37,7 +37,8 @@ def _safe(part: str) -> str:
 class VolunteerSeeder:
     """Keeps `data_dir` and `seeder` equal to the selection: call `sync` on an interval.
 
-    data_dir/{dataset}/{version}/ holds the version file and its .torrent. A version that leaves the selection
+    data_dir/{dataset}/{version}/ holds the version's files and its .torrent; the version's main and v1 torrents
+    (two swarms) are both seeded from them. A version that leaves the selection
     (a newer one took its place in the budget, or it left the catalog) is removed from the seeder and deleted
     before anything new is downloaded, so the folder stays within the budget. A file already on disk is checked
     piece by piece by libtorrent and only missing or bad pieces are fetched from the web seeds.
@@ -52,7 +53,7 @@ class VolunteerSeeder:
         self._http = http
         self._log = log
         self._download_timeout = download_timeout
-        self._seeding: dict[Path, str] = {}   # version folder -> the seeder's key
+        self._seeding: dict[Path, tuple[str, ...]] = {}   # version folder -> the seeder's keys (main, v1)
 
     def folder(self, offer: Offer) -> Path:
         return self._data_dir / _safe(offer.dataset_id) / _safe(offer.version)
@@ -90,8 +91,7 @@ class VolunteerSeeder:
         for folder in sorted(set(self._version_folders()) | set(self._seeding)):
             if folder in keep:
                 continue
-            key = self._seeding.pop(folder, None)
-            if key is not None:
+            for key in self._seeding.pop(folder, ()):
                 self._seeder.remove(key)
             shutil.rmtree(folder, ignore_errors=True)
             if not any(folder.parent.iterdir()):
@@ -102,13 +102,22 @@ class VolunteerSeeder:
         return dropped
 
     def _fetch_and_seed(self, offer: Offer) -> None:
+        """Both torrents of the version (main, and v1 when listed) are fetched before anything is downloaded, so
+        either both are seeded from the one copy of its files or neither is (and the next sync tries again)."""
         torrent = fetch_torrent(offer, http=self._http)
         info = read_torrent(torrent)
+        v1_torrent = fetch_torrent(offer.v1, http=self._http) if offer.v1 is not None else None
+        if v1_torrent is not None and _layout(read_torrent(v1_torrent)) != _layout(info):
+            raise ValueError(f"{offer.label}: its v1 torrent {offer.v1_torrent_url} holds other files than its main torrent")
         folder = self.folder(offer)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{info.name}{TORRENT_MARKER_SUFFIX}").write_bytes(torrent)
         had_file = all((folder / f.path).is_file() and (folder / f.path).stat().st_size == f.size for f in info.data_files)
         download_from_web_seeds(torrent, folder, timeout=self._download_timeout)
-        self._seeding[folder] = self._seeder.add(torrent, folder)
+        self._seeding[folder] = tuple(self._seeder.add(t, folder) for t in (torrent, v1_torrent) if t is not None)
         how = "verified the file already here" if had_file else "downloaded from its web seeds"
-        self._log(f"seeding {offer.label} ({offer.size} bytes, btih {offer.infohash_v1}): {how}")
+        self._log(f"seeding {offer.label} ({offer.size} bytes, btih {', '.join(self._seeding[folder])}): {how}")
+
+
+def _layout(info: TorrentInfo) -> list[tuple[str, int]]:
+    return sorted((f.path, f.size) for f in info.data_files)

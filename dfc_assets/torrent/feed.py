@@ -14,6 +14,9 @@ from .metainfo import BuiltTorrent
 TORRENT_MIME = "application/x-bittorrent"
 TORRENT_NS = "http://xmlns.ezrss.it/0.1/"  # de-facto torrent namespace (infoHash, contentLength, magnetURI)
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FLAVOUR_DOMAIN = "bittorrent-flavour"
+"""An item's second <category>, in this taxonomy: `hybrid` (v1+v2) or `v1`. A version has one item per torrent, so
+a Transmission 3 or aria2 user (who cannot use the hybrid) follows the `v1` items, everyone else the `hybrid` ones."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class FeedEntry:
     link: str | None = None        # landing page, e.g. the version's DOI
     description: str | None = None
     category: str | None = None    # e.g. the dataset id
+    flavour: str | None = None     # FLAVOUR_DOMAIN: "hybrid" or "v1"; None in feeds that do not say
 
     @classmethod
     def for_torrent(
@@ -50,11 +54,12 @@ class FeedEntry:
             infohash=t.infohash_v1,
             published=published,
             name=t.name,
-            content_length=t.size,
+            content_length=t.data_size,
             magnet=magnet_uri(t, torrent_url=torrent_url, peer=peer),
             link=link,
             description=description,
             category=category,
+            flavour="hybrid" if t.infohash_v2 else "v1",
         )
 
 
@@ -97,6 +102,7 @@ def torrent_feed(
         _text(item, "link", e.link or e.torrent_url)
         _text(item, "description", e.description)
         _text(item, "category", e.category)
+        _text(item, "category", e.flavour, domain=FLAVOUR_DOMAIN)
         _text(item, "guid", e.infohash, isPermaLink="false")
         _text(item, "pubDate", format_datetime(e.published))
         ET.SubElement(item, "enclosure", {"url": e.torrent_url, "length": str(e.torrent_length), "type": TORRENT_MIME})

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from email.utils import parsedate_to_datetime
 
-from .feed import TORRENT_MIME, TORRENT_NS, FeedEntry
+from .feed import FLAVOUR_DOMAIN, TORRENT_MIME, TORRENT_NS, FeedEntry
 
 
 def parse_feed(xml: bytes) -> list[FeedEntry]:
@@ -27,6 +27,7 @@ def parse_feed(xml: bytes) -> list[FeedEntry]:
         if not infohash or not published:
             continue
         length = item.findtext(f"{{{TORRENT_NS}}}contentLength")
+        categories = {c.get("domain"): (c.text or "").strip() for c in reversed(item.findall("category"))}
         entries.append(
             FeedEntry(
                 title=item.findtext("title") or "",
@@ -39,7 +40,8 @@ def parse_feed(xml: bytes) -> list[FeedEntry]:
                 magnet=item.findtext(f"{{{TORRENT_NS}}}magnetURI"),
                 link=item.findtext("link"),
                 description=item.findtext("description"),
-                category=item.findtext("category"),
+                category=categories.get(None),
+                flavour=categories.get(FLAVOUR_DOMAIN),
             )
         )
     return entries

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from .metainfo import BuiltTorrent, TorrentInfo
 
@@ -28,4 +28,19 @@ def magnet_uri(t: BuiltTorrent | TorrentInfo, *, torrent_url: str | None = None,
         params.append(("xs", torrent_url))
     if peer:
         params.append(("x.pe", peer))
+    return _joined(params)
+
+
+def _joined(params: list[tuple[str, str]]) -> str:
     return "magnet:?" + "&".join(f"{k}={quote(v, safe=_KEEP.get(k, ''))}" for k, v in params)
+
+
+def sibling_magnet(magnet: str, *, infohash_v1: str, size: int, torrent_url: str | None) -> str:
+    """The magnet of another torrent of the same files (the v1 torrent beside a hybrid): the same name, trackers,
+    web seeds and peer as `magnet`, with the other torrent's info-hash, byte count and .torrent URL."""
+    kept = [(k, v) for k, v in parse_qsl(urlsplit(magnet).query) if k not in ("xt", "xl", "xs")]
+    name = [(k, v) for k, v in kept if k == "dn"]
+    rest = [(k, v) for k, v in kept if k not in ("dn", "x.pe")]
+    peer = [(k, v) for k, v in kept if k == "x.pe"]
+    xs = [("xs", torrent_url)] if torrent_url else []
+    return _joined([("xt", f"urn:btih:{infohash_v1}"), *name, ("xl", str(size)), *rest, *xs, *peer])

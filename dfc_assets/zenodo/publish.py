@@ -26,7 +26,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dfc_assets.versions import validate_version_key
@@ -111,19 +111,21 @@ def _version_of(deposition: dict) -> str | None:
     return deposition.get("metadata", {}).get("version")
 
 
+@dataclass
 class _Publication:
-    def __init__(self, client: ZenodoClient, dataset_id: str, version: str, metadata: dict,
-                 files: list[DepositFile], concept_recid: str | None, journal: PublicationJournal, log: Log) -> None:
-        self.client = client
-        self.dataset_id = dataset_id
-        self.version = version
-        self.metadata = metadata
-        self.files = files
-        self.concept_recid = concept_recid
-        self.journal = journal
-        self.log = log
-        self.label = f"{dataset_id} {version}"
-        self.state: dict = {}
+    client: ZenodoClient
+    dataset_id: str
+    version: str
+    metadata: dict
+    files: list[DepositFile]
+    concept_recid: str | None
+    journal: PublicationJournal
+    log: Log
+    state: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset_id} {self.version}"
 
     # journal -----------------------------------------------------------------------------
     def load_journal(self) -> PublishedRecord | None:
@@ -215,14 +217,24 @@ class _Publication:
             if not isinstance(error, ZenodoUncertainError) and not error.has_message("Please remove all files first."):
                 raise
         self.log(f"{self.label}: newversion of {record_id} may have made a draft; looking for concept {concept_recid}'s draft")
-        for wait in (0.0, *LISTING_SETTLE_WAITS):
-            self.client.sleep(wait * self.client.backoff)
-            drafts = self.newest_drafts(lambda d: str(d.get("conceptrecid")) == str(concept_recid),
-                                        since=float(self.state["newversion_started"]))
-            if drafts:
-                return drafts[0]
+        drafts = self.settled_drafts(lambda d: str(d.get("conceptrecid")) == str(concept_recid),
+                                     since=float(self.state["newversion_started"]))
+        if drafts:
+            return drafts[0]
         raise PublishError(f"{self.label}: newversion of {record_id} failed and Zenodo lists no draft of concept "
                            f"{concept_recid} yet; run again later")
+
+    def settled_drafts(self, mine: Callable[[dict], bool], *, since: float, settled_since: float | None = None) -> list[dict]:
+        """``newest_drafts``, asked again after each of LISTING_SETTLE_WAITS until it finds one: a draft made moments
+        ago may not be in Zenodo's listing yet. Asked once when the request that made it (at ``settled_since``) is
+        older than all the waits together."""
+        settled = settled_since is not None and time.time() - settled_since > sum(LISTING_SETTLE_WAITS) * self.client.backoff
+        for wait in (0.0,) if settled else (0.0, *LISTING_SETTLE_WAITS):
+            self.client.sleep(wait * self.client.backoff)
+            drafts = self.newest_drafts(mine, since=since)
+            if drafts:
+                return drafts
+        return []
 
     def newest_drafts(self, mine: Callable[[dict], bool], *, since: float) -> list[dict]:
         """Unpublished depositions matching ``mine``, from a listing newest first that stops before ``since``.
@@ -280,16 +292,14 @@ class _Publication:
         marks = {NONCE_PREFIX + n for n in nonces}
         since = float(self.state.get("create_started") or time.time())
         last = float(self.state.get("last_create_at") or since)
-        settled = time.time() - last > sum(LISTING_SETTLE_WAITS) * self.client.backoff
-        for wait in (0.0,) if settled else (0.0, *LISTING_SETTLE_WAITS):  # long ago: the listing shows it by now
-            self.client.sleep(wait * self.client.backoff)
-            drafts = self.newest_drafts(lambda d: bool(marks & set(d.get("metadata", {}).get("keywords") or [])), since=since)
-            if drafts:
-                for extra in drafts[1:]:
-                    self.log(f"{self.label}: deleting draft {extra['id']}, a second draft made by a retried create")
-                    self.client.delete_deposition(int(extra["id"]))
-                self.log(f"{self.label}: found draft {drafts[0]['id']} made by an earlier create")
-                return drafts[0]
+        drafts = self.settled_drafts(lambda d: bool(marks & set(d.get("metadata", {}).get("keywords") or [])), since=since,
+                                     settled_since=last)
+        for extra in drafts[1:]:
+            self.log(f"{self.label}: deleting draft {extra['id']}, a second draft made by a retried create")
+            self.client.delete_deposition(int(extra["id"]))
+        if drafts:
+            self.log(f"{self.label}: found draft {drafts[0]['id']} made by an earlier create")
+            return drafts[0]
         return None
 
     def find_deposition(self) -> dict:

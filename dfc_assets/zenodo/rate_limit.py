@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -214,18 +215,18 @@ def _number(headers: Mapping[str, str], name: str) -> float | None:
         return None
 
 
+@dataclass(repr=False)
 class RateLimiter:
     """``acquire`` before each request, ``observe`` each answer. ``bucket`` names the shared budget."""
 
-    def __init__(self, store: BucketStore, bucket: str, *, window: float = WINDOW_SECONDS, assumed_limit: int = ASSUMED_LIMIT,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.store = store
-        self.bucket = bucket
-        self.window = window
-        self.assumed_limit = assumed_limit
-        self.clock = clock
-        self.sleep = sleep
-        self.waited = 0.0
+    store: BucketStore
+    bucket: str
+    _: KW_ONLY
+    window: float = WINDOW_SECONDS
+    assumed_limit: int = ASSUMED_LIMIT
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    waited: float = field(default=0.0, init=False)
 
     def __repr__(self) -> str:
         return f"RateLimiter({self.store!r}, bucket={self.bucket!r})"

@@ -30,6 +30,8 @@ from dfc_assets.cli.run_liveness import HOST_TAG, PID_TAG, UNFINISHED, slot_hold
 from dfc_assets.registry import load_registry
 from dfc_assets.services.sample_sources import seed_sources
 
+from .demo_report import assert_every_file_is_reported
+
 pytestmark = pytest.mark.e2e
 SPECS = list(load_registry())
 DEMO_SECONDS = 600
@@ -182,6 +184,7 @@ def test_the_first_run_prints_a_short_report(tmp_path):
     assert " - DEBUG - " not in output and " - INFO - " not in output, "Dagster's console events belong in the event log"
     assert len(output.splitlines()) <= 20 + 8 * len(SPECS)
     report = finished_demo(workdir)  # the same folder again: a second demo republishes nothing and reports the same
+    assert_every_file_is_reported(report, workdir)
     for row in report["versions"]:
         block = output[output.index(f"{row['dataset_key']} version {row['version']}"):]
         for label, value in (("DOI", row["doi"]), ("Zenodo", row["zenodo_record_url"]), (".torrent", row["torrent_url"]),

@@ -58,6 +58,24 @@ def test_a_corrupt_manifest_is_an_error_not_absence(publisher):
         Published(publisher.store).manifest(SPEC.id, "2021")
 
 
+@pytest.mark.parametrize("what", ["manifest", "zenodo_record", "stac_item", "raw_index", "pointer"])
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"unexpected": true}'])
+def test_every_document_that_is_there_but_does_not_parse_is_an_error_naming_it(publisher, what, content):
+    from dfc_assets.storage.keys import processed_pointer
+
+    keys = VersionKeys(SPEC.id, "2021")
+    key = processed_pointer(SPEC.id) if what == "pointer" else getattr(keys, what)
+    publisher.store.put_bytes(key, content)
+    published = Published(publisher.store)
+    read = {"manifest": published.manifest, "zenodo_record": published.record, "stac_item": published.item,
+            "raw_index": published.raw_index, "pointer": lambda d, v: published.latest(d)}[what]
+    if what in ("stac_item", "raw_index") and content.startswith(b"{\""):
+        assert read(SPEC.id, "2021") == {"unexpected": True}  # any object: their shape is checked where they are made
+        return
+    with pytest.raises(PublishedStateError, match=f"dataset {SPEC.id}.*: {key} does not parse"):
+        read(SPEC.id, "2021")
+
+
 def test_a_manifest_of_another_version_is_refused(publisher):
     put_version(publisher, "2016", {"parquet": b"p"})
     keys16, keys21 = VersionKeys(SPEC.id, "2016"), VersionKeys(SPEC.id, "2021")

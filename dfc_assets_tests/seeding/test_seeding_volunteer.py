@@ -5,13 +5,25 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from dfc_assets.publication.published import Published as PublishedState
 from dfc_assets.seeding import Selection, VolunteerSeeder, choose, read_offers
 from dfc_assets.torrent.download import download_magnet
+from dfc_assets.torrent.metainfo import read_torrent
 from dfc_assets.torrent.seeder import Seeder
 
 from .conftest import BOUNDARY, TABLE, file_sha256
 
-BOUNDARY_SIZE = 25_686  # each version of the boundary fixture; the table version is ~309 kB
+
+
+def swarms(published, spec, version) -> set[str]:
+    """The v1 info-hashes of the version's two torrents (main and v1): a volunteer seeds both."""
+    v = PublishedState(published.store).version(spec.id, version)
+    return {read_torrent(t.data).infohash_v1 for t in (v.torrent, v.torrent_v1)}
+
+
+def version_bytes(published, spec, version) -> int:
+    """Every file of the version (the boundary fixture: its GeoParquet and its PMTiles)."""
+    return sum(f.size for f in PublishedState(published.store).version(spec.id, version).files)
 
 
 @pytest.fixture()
@@ -26,14 +38,15 @@ def folder(data_dir, spec, version):
 
 def test_a_volunteer_seeds_what_fits_its_budget_and_serves_it_by_magnet(three_versions, tmp_path):
     published, data_dir = three_versions, tmp_path / "volunteer"
-    budget = 2 * BOUNDARY_SIZE + 1_000  # both boundary versions; the table does not fit
+    budget = sum(version_bytes(published, BOUNDARY, v) for v in ("2016", "2022-02-09")) + 1_000  # the table does not fit
+    assert version_bytes(published, TABLE, "2025-06-11") > budget
     with httpx.Client() as http, Seeder("127.0.0.5:0", discovery=False) as seeder:
         volunteer = VolunteerSeeder(published.catalog_url, seeder, Selection(budget_bytes=budget), data_dir=data_dir,
                                     http=http, log=lambda line: None)
         result = volunteer.sync()
         assert sorted((o.dataset_id, o.version) for o in result.chosen) == [(BOUNDARY.id, "2016"), (BOUNDARY.id, "2022-02-09")]
         assert result.failed == {} and len(result.added) == 2
-        assert {s.infohash_v1 for s in seeder.status()} == {published.infohash(BOUNDARY, v) for v in ("2016", "2022-02-09")}
+        assert {s.infohash_v1 for s in seeder.status()} == swarms(published, BOUNDARY, "2016") | swarms(published, BOUNDARY, "2022-02-09")
         got = download_magnet(published.peer_only_magnet(BOUNDARY, "2016", seeder.peer), tmp_path / "client",
                               listen="127.0.0.6:0", timeout=60)
     for version in ("2016", "2022-02-09"):
@@ -53,9 +66,9 @@ def test_a_smaller_budget_evicts_the_older_version_and_keeps_the_file_it_already
         before = newest.stat()
     logged: list[str] = []
     with httpx.Client() as http, Seeder("127.0.0.7:0", discovery=False) as seeder:  # a restart with a smaller budget
-        smaller = Selection(datasets=(BOUNDARY.id,), budget_bytes=BOUNDARY_SIZE + 1_000)
+        smaller = Selection(datasets=(BOUNDARY.id,), budget_bytes=version_bytes(published, BOUNDARY, "2022-02-09") + 1_000)
         result = VolunteerSeeder(published.feed_url, seeder, smaller, data_dir=data_dir, http=http, log=logged.append).sync()
-        assert [s.infohash_v1 for s in seeder.status()] == [published.infohash(BOUNDARY, "2022-02-09")]
+        assert {s.infohash_v1 for s in seeder.status()} == swarms(published, BOUNDARY, "2022-02-09")
     assert [(o.version) for o in result.chosen] == ["2022-02-09"]
     assert result.dropped == [f"{BOUNDARY.id} version 2016"]
     assert not folder(data_dir, BOUNDARY, "2016").exists()

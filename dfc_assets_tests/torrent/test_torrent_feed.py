@@ -82,3 +82,24 @@ def test_volunteer_reads_the_feed_back_and_chooses_within_a_budget(entries):
     assert choose_within_budget(parsed, 10**9, categories=["other"]) == []
     with pytest.raises(ValueError, match="not valid XML"):
         parse_feed(b"<rss")
+
+
+def test_each_torrent_of_a_version_is_an_item_that_says_its_flavour_and_counts_every_file(tmp_path):
+    from dfc_assets.torrent.feed import FLAVOUR_DOMAIN
+    from dfc_assets.torrent.follow import parse_feed
+    from dfc_assets.torrent.metainfo import build_version_torrents
+
+    paths = [tmp_path / "ds_2025.parquet", tmp_path / "ds_2025.pmtiles"]
+    for i, path in enumerate(paths):
+        path.write_bytes(bytes([i + 1]) * (40_000 + i))
+    built = build_version_torrents(paths, folder="2025", options=TorrentOptions(), web_seeds=["http://127.0.0.1:1/r/"])
+    entries = [FeedEntry.for_torrent(t, title="ds 2025", torrent_url=f"https://data.example/{t.infohash_v1}.torrent",
+                                     published=T0, category="ds") for t in (built.main, built.v1)]
+    xml = torrent_feed(entries, title="t", link="https://x/", description="d")
+    items = ET.fromstring(xml).findall("channel/item")
+    assert sorted((i.findtext("guid"), [(c.get("domain"), c.text) for c in i.findall("category")]) for i in items) == sorted(
+        [(built.main.infohash_v1, [(None, "ds"), (FLAVOUR_DOMAIN, "hybrid")]),
+         (built.v1.infohash_v1, [(None, "ds"), (FLAVOUR_DOMAIN, "v1")])])
+    parsed = {e.infohash: e for e in parse_feed(xml)}
+    assert {e.flavour for e in parsed.values()} == {"hybrid", "v1"} and {e.category for e in parsed.values()} == {"ds"}
+    assert {e.content_length for e in parsed.values()} == {80_001}  # both files, no pad bytes

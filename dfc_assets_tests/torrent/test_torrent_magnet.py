@@ -40,3 +40,19 @@ def test_v1_magnet_has_only_btih(tmp_path):
     path.write_bytes(b"x" * 20_000)
     uri = magnet_uri(build_torrent(path, name="f.bin", options=TorrentOptions(flavour="v1")))
     assert "urn:btih:" in uri and "btmh" not in uri and "xs=" not in uri
+
+
+def test_the_sibling_magnet_of_a_hybrid_is_the_v1_torrents_own_magnet(tmp_path):
+    from dfc_assets.torrent.magnet import sibling_magnet
+    from dfc_assets.torrent.metainfo import build_version_torrents
+
+    paths = [tmp_path / "ds_v1.parquet", tmp_path / "ds_v1.pmtiles"]
+    for i, path in enumerate(paths):
+        path.write_bytes(random.Random(i).randbytes(70_000 + i))
+    options = TorrentOptions(piece_size=16 * KIB, trackers=("https://tracker.example/announce",))
+    built = build_version_torrents(paths, folder="v1", options=options, web_seeds=["http://127.0.0.1:9/releases/ds/"])
+    hybrid = magnet_uri(built.main, torrent_url="http://127.0.0.1:9/t.torrent", peer="127.0.0.1:6881")
+    v1_url = "http://127.0.0.1:9/t.v1.torrent"
+    derived = sibling_magnet(hybrid, infohash_v1=built.v1.infohash_v1, size=built.v1.data_size, torrent_url=v1_url)
+    assert derived == magnet_uri(built.v1, torrent_url=v1_url, peer="127.0.0.1:6881")
+    assert built.main.size > built.v1.size == built.v1.data_size == 140_001  # the hybrid's pad files are not the v1's

@@ -403,6 +403,16 @@ def test_over_50_gb_is_refused_before_any_draft(client, emulator, journal, tmp_p
     assert emulator.requests == [] and journal.load() is None
 
 
+def test_over_100_files_is_refused_before_any_draft(client, emulator, journal, tmp_path):
+    from dfc_assets.zenodo import PublishError
+
+    files = [make_file(tmp_path, f"part-{n:03}.parquet", 10, n) for n in range(101)]
+    with pytest.raises(PublishError, match=r"test-table 2025-06-11: 101 files, more than Zenodo's 100 files per record"):
+        publish(client, files, "2025-06-11", journal)
+    assert emulator.requests == [] and journal.load() is None
+    assert publish(client, files[:100], "2025-06-11", journal).files[99].key == "part-099.parquet"  # 100 is allowed
+
+
 def test_lowered_limits_are_checked_before_any_draft(client, emulator, journal, tmp_path):
     from dfc_assets.zenodo import PublishError, RecordLimits
 

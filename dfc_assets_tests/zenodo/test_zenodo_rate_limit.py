@@ -181,6 +181,11 @@ HOLD_FILE_LOCK = textwrap.dedent("""
 def test_a_file_lock_whose_owner_died_is_taken_over(tmp_path):
     store = FileStore(tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", HOLD_FILE_LOCK, str(store.path("b"))], stdout=subprocess.PIPE, text=True)
+    assert_taken_over_when_its_holder_dies(holder, store, "the lock of a dead process was never released")
+
+
+def assert_taken_over_when_its_holder_dies(holder: subprocess.Popen, store, what: str) -> None:
+    """``holder`` prints "locked" once it holds bucket b's lock; a limiter waits for it, then goes on once it is killed."""
     try:
         assert holder.stdout.readline().strip() == "locked"
         done = threading.Event()
@@ -189,7 +194,7 @@ def test_a_file_lock_whose_owner_died_is_taken_over(tmp_path):
         assert not done.wait(0.5)  # the living owner holds it
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=10)
-        assert done.wait(10), "the lock of a dead process was never released"
+        assert done.wait(30), what
     finally:
         if holder.poll() is None:
             holder.kill()
@@ -214,17 +219,8 @@ def test_a_postgres_row_lock_whose_owner_died_is_taken_over(postgres):
                               env={**os.environ, "PYTHONPATH": str(REPO)})
     store = PostgresStore(dsn)
     try:
-        assert holder.stdout.readline().strip() == "locked"
-        done = threading.Event()
-        worker = threading.Thread(target=lambda: (RateLimiter(store, "b").acquire(), done.set()), daemon=True)
-        worker.start()
-        assert not done.wait(0.5)
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=10)
-        assert done.wait(30), "the row lock of a dead connection was never released"
+        assert_taken_over_when_its_holder_dies(holder, store, "the row lock of a dead connection was never released")
     finally:
-        if holder.poll() is None:
-            holder.kill()
         store.close()
 
 

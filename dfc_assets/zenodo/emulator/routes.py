@@ -248,12 +248,16 @@ def create_record_version(app: "ZenodoEmulator", _: "Request", args: tuple[str, 
 
 def record_file_content(app: "ZenodoEmulator", request: "Request", args: tuple[str, ...]) -> Response:
     """``/api/records/{id}/files/{key}/content``: whole files only (no Range there as of 2026)."""
+    return _published_file(app, request, args, ranges=False)
+
+
+def _published_file(app: "ZenodoEmulator", request: "Request", args: tuple[str, ...], *, ranges: bool) -> Response:
     with app.state.lock:
         record = app.state.resolve_published(args[0])
         entry = next((f for f in record["published"]["files"] if f["key"] == args[1]), None)
     if entry is None:
         raise ApiError.not_found("The file does not exist.")
-    return _file_body(app, request, entry, ranges=False, published_at=record["published"]["published_at"])
+    return _file_body(app, request, entry, ranges=ranges, published_at=record["published"]["published_at"])
 
 
 def draft_file_content(app: "ZenodoEmulator", request: "Request", args: tuple[str, ...]) -> Response:
@@ -267,12 +271,7 @@ def draft_file_content(app: "ZenodoEmulator", request: "Request", args: tuple[st
 
 def public_file(app: "ZenodoEmulator", request: "Request", args: tuple[str, ...]) -> Response:
     """``/records/{id}/files/{key}``: the BitTorrent web seed URL, with Range."""
-    with app.state.lock:
-        record = app.state.resolve_published(args[0])
-        entry = next((f for f in record["published"]["files"] if f["key"] == args[1]), None)
-    if entry is None:
-        raise ApiError.not_found("The file does not exist.")
-    return _file_body(app, request, entry, ranges=True, published_at=record["published"]["published_at"])
+    return _published_file(app, request, args, ranges=True)
 
 
 def _file_body(app: "ZenodoEmulator", request: "Request", entry: dict, *, ranges: bool, published_at: str | None) -> Response:
