@@ -42,7 +42,7 @@ class FileDigests:
     pieces_root_v2: bytes | None    # 32-byte BEP 52 "pieces root"; None for an empty file
     piece_layer_v2: bytes | None    # concatenated 32-byte piece-layer hashes; None when size <= piece_size
     v1_padded: bool = False         # pieces_v1 ends with the last piece zero-padded to the piece size (BEP 47)
-    last_piece_padded_v1: bytes | None = None  # SHA-1 of the short last piece zero-padded; None when none is short
+    last_piece_other_v1: bytes | None = None   # SHA-1 of a short last piece in the other form (padded or not)
 
     def v1_pieces(self, padded: bool) -> bytes:
         """The v1 piece hashes with the last piece as a single-file torrent has it, or padded (a hybrid of several files)."""
@@ -50,9 +50,9 @@ class FileDigests:
             raise ValueError("these digests have no v1 piece hashes")
         if padded == self.v1_padded or self.size % self.piece_size == 0:
             return self.pieces_v1
-        if not padded or self.last_piece_padded_v1 is None:
+        if self.last_piece_other_v1 is None:
             raise ValueError("these digests lack the other form of the last v1 piece")
-        return self.pieces_v1[:-20] + self.last_piece_padded_v1
+        return self.pieces_v1[:-20] + self.last_piece_other_v1
 
 
 def _next_pow2(n: int) -> int:
@@ -79,18 +79,20 @@ def merkle_root(hashes: list[bytes], width: int, pad: bytes) -> bytes:
 def _sha1_pieces(view: memoryview, piece_size: int, pad_to: int = 0) -> tuple[bytes, bytes | None]:
     """SHA-1 of each piece of `view`; a short last piece is hashed with zeros up to `pad_to` bytes (BEP 47).
 
-    Also the SHA-1 of the short last piece zero-padded to the piece size (None when no piece is short)."""
+    Also the SHA-1 of a short last piece in the other form (zero-padded to the piece size when `pad_to` is 0,
+    else as it is); None when no piece is short."""
     sha1 = hashlib.sha1
     hashes = [sha1(view[start : start + piece_size]) for start in range(0, len(view), piece_size)]
     short = len(view) % piece_size
-    padded = None
+    other = None
     if short:
-        last = hashes[-1].copy()
-        last.update(bytes(piece_size - short))
-        padded = last.digest()
+        padded = hashes[-1].copy()
+        padded.update(bytes(piece_size - short))
         if pad_to:
-            hashes[-1].update(bytes(pad_to - short))
-    return b"".join(h.digest() for h in hashes), padded
+            other, hashes[-1] = hashes[-1].digest(), padded
+        else:
+            other = padded.digest()
+    return b"".join(h.digest() for h in hashes), other
 
 
 class ContiguousPieces:
@@ -266,15 +268,15 @@ def digest_file(
         leaf_width = _next_pow2(-(-size // BLOCK_SIZE)) if single_piece else piece_size // BLOCK_SIZE
         n_windows = -(-size // window_size)
         sha1_parts: list[bytes] = [b""] * n_windows
-        last_padded: list[bytes | None] = [None]
+        last_other: list[bytes | None] = [None]
         root_parts: list[list[bytes]] = [[] for _ in range(n_windows)]
         file_hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
 
         def sha1_job(window: _Window) -> None:
             last = window.index == n_windows - 1
-            sha1_parts[window.index], padded = _sha1_pieces(window.view, piece_size, piece_size if pad_last_piece and last else 0)
+            sha1_parts[window.index], other = _sha1_pieces(window.view, piece_size, piece_size if pad_last_piece and last else 0)
             if last:
-                last_padded[0] = padded
+                last_other[0] = other
 
         def sink_job(window: _Window) -> None:
             sink(window.index * window_size, window.view)  # type: ignore[misc]
@@ -342,7 +344,7 @@ def digest_file(
         pieces_root_v2=pieces_root,
         piece_layer_v2=piece_layer,
         v1_padded=pad_last_piece and v1,
-        last_piece_padded_v1=last_padded[0] if v1 else None,
+        last_piece_other_v1=last_other[0] if v1 else None,
     )
 
 
