@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from dfc_assets.storage import digests
 from dfc_assets.storage.digests import FileDigest, digest_file, known_digest, remember
 
@@ -37,9 +39,5 @@ def test_a_changed_file_is_read_again(tmp_path):
 def test_a_digest_of_another_size_is_refused(tmp_path):
     path = tmp_path / "a.bin"
     path.write_bytes(b"12345")
-    try:
+    with pytest.raises(ValueError, match="5 bytes"):
         remember(path, FileDigest(4, "0" * 64, "0" * 32))
-    except ValueError as error:
-        assert "5 bytes" in str(error)
-    else:
-        raise AssertionError("a digest of another size was kept")

@@ -100,3 +100,12 @@ def test_window_parts_stay_within_the_s3_part_limit():
     for size in (1, 64 << 20, 50 << 30, 2 << 40):
         part = window_part_size(size)
         assert -(-size // part) <= MAX_PARTS and part >= 16 << 20 and part & (part - 1) == 0
+
+
+def test_a_sha256_the_caller_computed_spares_that_hash(store, tmp_path):
+    source = tmp_path / "download.pmtiles"
+    source.write_bytes(b"downloaded bytes")
+    given = hashlib.sha256(b"downloaded bytes").hexdigest()
+    digests = put_file_hashed(store, "archive/d/1/download.pmtiles", source, piece_size=MIB, sha256=given)
+    assert digests.sha256 == given and digests.md5 == hashlib.md5(b"downloaded bytes").hexdigest()
+    assert store.get_bytes("archive/d/1/download.pmtiles") == b"downloaded bytes"
