@@ -142,11 +142,13 @@ def anchor(path: Path, url: str, store_dir: Path, scratch: Path, zenodo_url: str
     copy = time.perf_counter() - started
     (store_dir / "anchor-copy").unlink()
     headers = {"Authorization": f"Bearer {token}"}
-    bucket = httpx.post(f"{zenodo_url}/api/deposit/depositions", json={}, headers=headers).json()["links"]["bucket"]
+    draft = httpx.post(f"{zenodo_url}/api/deposit/depositions", json={}, headers=headers).json()
     started = time.perf_counter()
     with open(path, "rb") as handle:
-        httpx.put(f"{bucket}/anchor", content=iter(lambda: handle.read(64 << 10), b""), headers=headers, timeout=600).raise_for_status()
+        httpx.put(f"{draft['links']['bucket']}/anchor", content=iter(lambda: handle.read(64 << 10), b""), headers=headers,
+                  timeout=600).raise_for_status()
     put = time.perf_counter() - started
+    httpx.delete(f"{zenodo_url}/api/deposit/depositions/{draft['id']}", headers=headers)  # its disk back
     return {"local_read": local_read, "download": download, "store_copy": copy, "zenodo_put": put,
             "total": download + copy + put, "literal_total": local_read + copy + put}
 

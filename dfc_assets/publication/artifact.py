@@ -75,7 +75,7 @@ def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Art
         raise
     except Exception as error:
         raise PublicationError(f"{label(spec, version)}: could not transform the upstream files: {error}") from error
-    files = store_products(publisher, spec, version, products, archived)
+    files = store_products(publisher, spec, version, products, archived, sha256s={result.path.name: result.sha256})
     manifest = build_manifest(
         dataset_id=spec.id,
         version=version,
@@ -105,12 +105,13 @@ def manifest_file(path: Path, role: str) -> ManifestFile:
 
 
 def store_products(publisher: Publisher, spec: DatasetSpec, version: str, products: list[tuple[Path, str]],
-                   archived: list[tuple[dict, Path]]) -> list[ManifestFile]:
+                   archived: list[tuple[dict, Path]], *, sha256s: Mapping[str, str] = {}) -> list[ManifestFile]:
     """Each file of the version under releases/, read once: copied into the store while its manifest facts
     (sha256, md5) and its torrent hashes are computed (kept in the host cache for the torrent step).
 
     A prebuilt file is the archived upstream file itself: when the raw step hashed it while archiving it, the
-    store copies its object (a hard link in a folder, a server-side copy in S3) and nothing is read."""
+    store copies its object (a hard link in a folder, a server-side copy in S3) and nothing is read.
+    ``sha256s``: by file name, the sha256 the transform computed from the file it wrote (spares that hash)."""
     keys, store = publisher.keys(spec, version), publisher.store
     hybrid = publisher.settings.torrent_flavour == "hybrid"
     piece_size = piece_size_for(sum(path.stat().st_size for path, _ in products))
@@ -122,7 +123,8 @@ def store_products(publisher: Publisher, spec: DatasetSpec, version: str, produc
         key, media_type = keys.release_file(path.name), media_type_for(path.name)
         digests = _archived_copy(store, key, path, archived_keys, piece_size, v2=hybrid) if not several else None
         if digests is None:
-            digests = put_file_hashed(store, key, path, piece_size=piece_size, v2=hybrid, contiguous=chain, content_type=media_type)
+            digests = put_file_hashed(store, key, path, piece_size=piece_size, v2=hybrid, contiguous=chain,
+                                      content_type=media_type, sha256=sha256s.get(path.name))
             record_digests(digests)
         remember(path, FileDigest(digests.size, digests.sha256, digests.md5))  # type: ignore[arg-type]
         admit(path, digests.sha256)  # type: ignore[arg-type]
