@@ -49,11 +49,18 @@ class S3Upload:
         self.part_size = window_part_size(size)
         self._parts: dict[int, dict] = {}
         self._lock = threading.Lock()
-        self.upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=content_type or content_type_for(key), ChecksumAlgorithm="SHA256", **store.acl,
-        )["UploadId"]
+        self._content_type, self._acl = content_type or content_type_for(key), store.acl
+        self._single: bytes | None = None  # a file of one part goes in one PUT (a whole-object checksum)
+        self.upload_id = None
+        if size > self.part_size:
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=self._content_type, ChecksumAlgorithm="SHA256", **self._acl,
+            )["UploadId"]
 
     def write(self, offset: int, data: memoryview) -> None:
+        if self.upload_id is None:
+            self._single = bytes(data)
+            return
         if offset % self.part_size:
             raise ValueError(f"{self.key}: window at {offset} is not on a {self.part_size}-byte part boundary")
         for start in range(0, len(data), self.part_size):
@@ -69,6 +76,10 @@ class S3Upload:
         parts = [self._parts[n] for n in sorted(self._parts)]
         extra: dict[str, str] = {"IfNoneMatch": "*"} if self.if_absent else {}
         try:
+            if self.upload_id is None:
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self._single or b"", ContentType=self._content_type,
+                                       ChecksumAlgorithm="SHA256", **extra, **self._acl)
+                return
             self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}, **extra,
             )
@@ -79,6 +90,8 @@ class S3Upload:
             raise
 
     def abort(self) -> None:
+        if self.upload_id is None:
+            return
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except ClientError:
