@@ -8,7 +8,8 @@ The file is mapped window by window straight from the page cache (no copy; a few
 flight, so memory is flat in file size). One worker thread per core takes the windows' tasks: the next window
 of each whole-file hash (MD5 and SHA-256 cannot be split, so each is a chain) before any piece job (the
 SHA-1 pieces and the v2 leaves of a window are separate jobs). hashlib releases the GIL on buffers of 2 KiB
-and more, so every core hashes at once.
+and more, so every core hashes at once. A sink can take each window too (one more job per window): the copy
+into the store then costs no second read (`storage.hashed_copy`).
 """
 
 from __future__ import annotations
