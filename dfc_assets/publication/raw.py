@@ -18,8 +18,12 @@ from dfc_assets.publication.context import PublicationError, Publisher, canonica
 from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
-from dfc_assets.publication.scratch import CacheMismatch, admit, local_copy
+from dfc_assets.publication.scratch import CacheMismatch, admit, local_copy, record_digests
+from dfc_assets.sources.kinds import source_kind
+from dfc_assets.storage.digests import FileDigest, remember
+from dfc_assets.storage.hashed_copy import put_file_hashed
 from dfc_assets.storage.store import ObjectStore
+from dfc_assets.torrent.options import piece_size_for
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,13 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str, *, upstre
     except SourceError as error:
         raise PublicationError(str(error)) from None
     files = []
+    published_as_is = getattr(source_kind(spec), "PUBLISHED_AS_IS", False)
     for item in downloaded:
         key = keys.archive(item.file_name)
-        publisher.store.put_file(key, item.path, if_absent=True)
+        if published_as_is:
+            archive_as_published(publisher, spec, version, key, item.path, item.sha256)
+        else:
+            publisher.store.put_file(key, item.path, if_absent=True)
         admit(item.path, item.sha256)  # the parquet step on this host reads it from here, not from the store
         files.append({**item.facts(), "key": key})
         publisher.log(f"{label(spec, version)}: archived {item.file_name} ({item.size} bytes, sha256 {item.sha256}) at {key}")
@@ -87,6 +95,16 @@ def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str, *, upstre
         index["upstream_releases"] = list(upstream_releases)
     publisher.store.put_bytes(index_key(publisher, spec, version), canonical_json(index), if_absent=True)
     return RawArchive(files=tuple(files), reused=False, upstream_releases=tuple(upstream_releases))
+
+
+def archive_as_published(publisher: Publisher, spec: DatasetSpec, version: str, key: str, path: Path, sha256: str) -> None:
+    """A file the version publishes as it is (a prebuilt artifact): archived while its md5 and torrent hashes are
+    computed from the same read, so the parquet step copies the archived object and nothing reads it again
+    before the Zenodo upload. Its sha256 is the one the download computed from the bytes as it wrote them."""
+    digests = put_file_hashed(publisher.store, key, path, piece_size=piece_size_for(path.stat().st_size),
+                              v2=publisher.settings.torrent_flavour == "hybrid", sha256=sha256)  # the download hashed it
+    record_digests(digests)
+    remember(path, FileDigest(digests.size, sha256, digests.md5))  # type: ignore[arg-type]
 
 
 def download_archive(publisher: Publisher, spec: DatasetSpec, version: str, dest: Path) -> list[tuple[dict, Path]]:

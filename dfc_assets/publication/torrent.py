@@ -25,12 +25,15 @@ from pathlib import Path
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
 from dfc_assets.publication.progress import hashing_progress
-from dfc_assets.publication.scratch import CacheMismatch, local_copy
+from dfc_assets.publication.scratch import CacheMismatch, local_copy, recorded_contiguous, recorded_digests
 from dfc_assets.publication.zenodo_record import published_record
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import LocalFolderStore, VersionKeys
 from dfc_assets.torrent.magnet import magnet_uri
-from dfc_assets.torrent.metainfo import TorrentInfo, build_version_torrents, read_torrent, v1_half, with_web_seeds
+from dfc_assets.torrent.metainfo import (
+    TorrentInfo, VersionTorrents, build_version_torrents, read_torrent, v1_half, version_piece_size,
+    version_torrents_from_digests, with_web_seeds,
+)
 from dfc_assets.torrent.options import TorrentOptions
 from dfc_assets.torrent.webseeds import AUDIT_BUDGET_BYTES, WebSeedReport, rotating_pieces, verify_web_seeds
 
@@ -169,15 +172,19 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     if missing:
         raise PublicationError(f"{label(spec, version)}: Zenodo record {record.record_id} lacks {', '.join(missing)}; the torrent must hold exactly the published files")
     multi_file = len(files) > 1
-    paths = _local_copies(publisher, spec, version, files)
-    built = build_version_torrents(
-        paths, folder=version, options=torrent_options(publisher, spec, version, record.doi),
-        progress=hashing_progress(publisher.log, label(spec, version)), sha256=False,  # md5 is what Zenodo holds
-    )
-    for path, digests in zip(sorted(paths, key=lambda p: p.name), built.digests.files):
-        expected = zenodo_files[path.name].md5
+    options = torrent_options(publisher, spec, version, record.doi)
+    built = recorded_torrents(files, folder=version, options=options)
+    if built is not None:
+        publisher.log(f"{label(spec, version)}: torrents from the hashes recorded when the files were stored (no file read)")
+    else:  # another host, or files stored before hashes were recorded: read each file once
+        built = build_version_torrents(
+            _local_copies(publisher, spec, version, files), folder=version, options=options,
+            progress=hashing_progress(publisher.log, label(spec, version)), sha256=False,  # md5 is what Zenodo holds
+        )
+    for f, digests in zip(files, built.digests.files):
+        expected = zenodo_files[f.name].md5
         if digests.md5 != expected:
-            raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {expected} for {path.name}, the file under releases/ has {digests.md5}; not publishing a torrent over different bytes")
+            raise PublicationError(f"{label(spec, version)}: Zenodo holds md5 {expected} for {f.name}, the file under releases/ has {digests.md5}; not publishing a torrent over different bytes")
     main_info = read_torrent(built.main.data)
     prefix = web_seed_prefix(keys, multi_file=multi_file)
     for pad in (f for f in main_info.files if f.pad):
@@ -201,6 +208,26 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     publisher.log(f"{label(spec, version)}: torrents {keys.torrent} (btih {built.main.infohash_v1}, btmh {built.main.infohash_v2}) and {keys.torrent_v1} (btih {built.v1.infohash_v1}); {len(files)} file(s), {built.main.data_size} bytes")
     v1 = _published(publisher, keys.torrent_v1, v1_data, reused=False, reports=tuple(reports))
     return _published(publisher, keys.torrent, main_data, reused=existing is not None, reports=tuple(reports), v1=v1)
+
+
+def recorded_torrents(files: tuple[VersionFile, ...], *, folder: str, options: TorrentOptions) -> VersionTorrents | None:
+    """Both torrents from the hashes this host recorded while it stored the files (`publication.scratch`), or None
+    when any is missing here."""
+    if any(f.size is None or f.sha256 is None for f in files):
+        return None
+    piece_size = version_piece_size([f.size for f in files], options)  # type: ignore[misc]
+    named = []
+    for f in files:
+        digests = recorded_digests(f.sha256, f.size, piece_size, v2=options.flavour == "hybrid")  # type: ignore[arg-type]
+        if digests is None:
+            return None
+        named.append((f.name, digests))
+    contiguous = None
+    if len(files) > 1:
+        contiguous = recorded_contiguous([(f.name, f.sha256) for f in files], piece_size)  # type: ignore[misc]
+        if contiguous is None:
+            return None
+    return version_torrents_from_digests(named, folder=folder, options=options, contiguous_v1=contiguous)
 
 
 def _local_copies(publisher: Publisher, spec: DatasetSpec, version: str, files: tuple[VersionFile, ...]) -> list[Path]:

@@ -25,6 +25,46 @@ def _check_key(key: str, *, prefix: bool = False) -> str:
     return key
 
 
+class LocalUpload:
+    """An object written window by window (any order, several threads at once), visible only once committed."""
+
+    part_size = 16 << 20
+    io_threads = 0
+
+    def __init__(self, target: Path, *, if_absent: bool) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target, self.if_absent = target, if_absent
+        self._fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-", suffix=".part")
+        self._temp = Path(temp)
+
+    def write(self, offset: int, data: memoryview) -> None:
+        while data:
+            written = os.pwrite(self._fd, data, offset)
+            data, offset = data[written:], offset + written
+
+    def commit(self) -> None:
+        try:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+            if not self.if_absent:
+                os.replace(self._temp, self.target)
+                return
+            try:
+                os.link(self._temp, self.target)  # fails if the key exists: write-once keys are never overwritten
+            except FileExistsError:
+                if not filecmp.cmp(self._temp, self.target, shallow=False):
+                    raise ObjectExists(f"object {self.target.name!r} already exists with different bytes; write-once keys are never overwritten") from None
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        self._temp.unlink(missing_ok=True)
+
+
 class LocalFolderStore:
     def __init__(self, root: Path, public_base_url: str) -> None:
         self.root = Path(root)
@@ -82,6 +122,10 @@ class LocalFolderStore:
             return
         with open(path, "rb") as source:
             self._write_atomically(key, lambda out: shutil.copyfileobj(source, out, 8 << 20))
+
+    def open_upload(self, key: str, size: int, *, if_absent: bool = False, content_type: str | None = None) -> LocalUpload:
+        """An object of ``size`` bytes written in windows at their offsets (``storage.hashed_copy``)."""
+        return LocalUpload(self._path(key), if_absent=if_absent)
 
     def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._refuse_if_present(key, lambda: self._path(key).read_bytes() == data):

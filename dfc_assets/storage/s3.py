@@ -8,6 +8,7 @@ completes, so a final key never holds a partial object.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,74 @@ def transfer_config(size: int) -> TransferConfig:
     part = max(MULTIPART_PART_SIZE, -(-size // MAX_PARTS))
     part = -(-part // (1 << 20)) << 20
     return TransferConfig(multipart_threshold=MULTIPART_PART_SIZE, multipart_chunksize=part, max_concurrency=UPLOAD_THREADS)
+
+
+def window_part_size(size: int) -> int:
+    """Parts for an upload written window by window: a power of two >= 16 MiB, within S3's 10,000 parts."""
+    part = 16 << 20
+    while part * MAX_PARTS < size:
+        part *= 2
+    return part
+
+
+class S3Upload:
+    """A multipart upload fed part by part (any order, several threads at once), every part with its SHA-256
+    checked by S3; the object appears only when the upload completes."""
+
+    io_threads = UPLOAD_THREADS
+
+    def __init__(self, store: "S3ObjectStore", key: str, size: int, *, if_absent: bool, content_type: str | None) -> None:
+        self.client, self.bucket, self.key, self.if_absent = store.client, store.bucket, key, if_absent
+        self.part_size = window_part_size(size)
+        self._parts: dict[int, dict] = {}
+        self._lock = threading.Lock()
+        self._content_type, self._acl = content_type or content_type_for(key), store.acl
+        self._single: bytes | None = None  # a file of one part goes in one PUT (a whole-object checksum)
+        self.upload_id = None
+        if size > self.part_size:
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=self._content_type, ChecksumAlgorithm="SHA256", **self._acl,
+            )["UploadId"]
+
+    def write(self, offset: int, data: memoryview) -> None:
+        if self.upload_id is None:
+            self._single = bytes(data)
+            return
+        if offset % self.part_size:
+            raise ValueError(f"{self.key}: window at {offset} is not on a {self.part_size}-byte part boundary")
+        for start in range(0, len(data), self.part_size):
+            number = (offset + start) // self.part_size + 1
+            answer = self.client.upload_part(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number,
+                Body=bytes(data[start : start + self.part_size]), ChecksumAlgorithm="SHA256",
+            )
+            with self._lock:
+                self._parts[number] = {"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer["ChecksumSHA256"]}
+
+    def commit(self) -> None:
+        parts = [self._parts[n] for n in sorted(self._parts)]
+        extra: dict[str, str] = {"IfNoneMatch": "*"} if self.if_absent else {}
+        try:
+            if self.upload_id is None:
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self._single or b"", ContentType=self._content_type,
+                                       ChecksumAlgorithm="SHA256", **extra, **self._acl)
+                return
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": parts}, **extra,
+            )
+        except ClientError as error:
+            self.abort()
+            if self.if_absent and _is_precondition_failed(error):
+                raise ObjectExists(f"object {self.key!r} appeared in bucket {self.bucket!r} while it was uploaded; write-once keys are never overwritten") from None
+            raise
+
+    def abort(self) -> None:
+        if self.upload_id is None:
+            return
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+        except ClientError:
+            pass  # already completed or gone; an unfinished upload is also swept by the bucket's lifecycle rule
 
 
 def _is_missing(error: ClientError) -> bool:
@@ -70,6 +139,10 @@ class S3ObjectStore:
             str(path), self.bucket, key, Config=transfer_config(path.stat().st_size),
             ExtraArgs={"ContentType": content_type or content_type_for(key), "ChecksumAlgorithm": "SHA256", **self.acl},
         )
+
+    def open_upload(self, key: str, size: int, *, if_absent: bool = False, content_type: str | None = None) -> S3Upload:
+        """A multipart upload written in part-aligned windows (``storage.hashed_copy``)."""
+        return S3Upload(self, key, size, if_absent=if_absent, content_type=content_type)
 
     def put_bytes(self, key: str, data: bytes, *, if_absent: bool = False, content_type: str | None = None) -> None:
         if if_absent and self._write_once_guard(key, hashlib.sha256(data).hexdigest()):

@@ -8,7 +8,8 @@ The file is mapped window by window straight from the page cache (no copy; a few
 flight, so memory is flat in file size). One worker thread per core takes the windows' tasks: the next window
 of each whole-file hash (MD5 and SHA-256 cannot be split, so each is a chain) before any piece job (the
 SHA-1 pieces and the v2 leaves of a window are separate jobs). hashlib releases the GIL on buffers of 2 KiB
-and more, so every core hashes at once.
+and more, so every core hashes at once. A sink can take each window too (one more job per window): the copy
+into the store then costs no second read (`storage.hashed_copy`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ WINDOW_SIZE = 16 * MIB  # smallest window; a window holds whole pieces
 ZERO_HASH = bytes(32)
 
 Progress = Callable[[int, int], None]
+Sink = Callable[[int, memoryview], None]
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,20 @@ class FileDigests:
     sha256: str | None              # hex; None when not asked for
     piece_size: int
     pieces_v1: bytes | None         # concatenated 20-byte SHA-1 piece hashes
-    pieces_root_v2: bytes | None    # 32-byte BEP 52 "pieces root"
+    pieces_root_v2: bytes | None    # 32-byte BEP 52 "pieces root"; None for an empty file
     piece_layer_v2: bytes | None    # concatenated 32-byte piece-layer hashes; None when size <= piece_size
+    v1_padded: bool = False         # pieces_v1 ends with the last piece zero-padded to the piece size (BEP 47)
+    last_piece_other_v1: bytes | None = None   # SHA-1 of a short last piece in the other form (padded or not)
+
+    def v1_pieces(self, padded: bool) -> bytes:
+        """The v1 piece hashes with the last piece as a single-file torrent has it, or padded (a hybrid of several files)."""
+        if self.pieces_v1 is None:
+            raise ValueError("these digests have no v1 piece hashes")
+        if padded == self.v1_padded or self.size % self.piece_size == 0:
+            return self.pieces_v1
+        if self.last_piece_other_v1 is None:
+            raise ValueError("these digests lack the other form of the last v1 piece")
+        return self.pieces_v1[:-20] + self.last_piece_other_v1
 
 
 def _next_pow2(n: int) -> int:
@@ -63,14 +77,23 @@ def merkle_root(hashes: list[bytes], width: int, pad: bytes) -> bytes:
     return layer[0]
 
 
-def _sha1_pieces(view: memoryview, piece_size: int, pad_to: int = 0) -> bytes:
-    """SHA-1 of each piece of `view`; a short last piece is hashed with zeros up to `pad_to` bytes (BEP 47)."""
+def _sha1_pieces(view: memoryview, piece_size: int, pad_to: int = 0) -> tuple[bytes, bytes | None]:
+    """SHA-1 of each piece of `view`; a short last piece is hashed with zeros up to `pad_to` bytes (BEP 47).
+
+    Also the SHA-1 of a short last piece in the other form (zero-padded to the piece size when `pad_to` is 0,
+    else as it is); None when no piece is short."""
     sha1 = hashlib.sha1
     hashes = [sha1(view[start : start + piece_size]) for start in range(0, len(view), piece_size)]
     short = len(view) % piece_size
-    if pad_to and short:
-        hashes[-1].update(bytes(pad_to - short))
-    return b"".join(h.digest() for h in hashes)
+    other = None
+    if short:
+        padded = hashes[-1].copy()
+        padded.update(bytes(piece_size - short))
+        if pad_to:
+            other, hashes[-1] = hashes[-1].digest(), padded
+        else:
+            other = padded.digest()
+    return b"".join(h.digest() for h in hashes), other
 
 
 class ContiguousPieces:
@@ -204,21 +227,29 @@ def digest_file(
     threads: int | None = None,
     pad_last_piece: bool = False,
     contiguous: ContiguousPieces | None = None,
+    sink: Sink | None = None,
+    window_size: int = WINDOW_SIZE,
+    io_threads: int = 0,
 ) -> FileDigests:
     """Read `path` once; return the asked-for hashes (the others are None). progress(bytes_done, total).
 
     pad_last_piece: the last v1 piece is hashed with zeros up to the piece size (a file followed by a BEP 47 pad
     file). contiguous: also feed every byte, in order, to this chain of end-to-end v1 pieces.
+    sink(offset, view): also called once per window, in any order and from several threads at once, with the
+    window's bytes (a copy into a store while the bytes are hashed: `storage.hashed_copy`); windows are at least
+    `window_size` bytes (a power of two) and hold whole pieces. io_threads: workers added for a sink that waits
+    on the network. An empty file is digested without a sink call (there is no byte to write).
 
     `threads` workers (default: one per usable core). The file must not be truncated while it is hashed: its pages
     are mapped, and touching a page cut off the end faults the process (version files are written once).
     """
     check_piece_size(piece_size)
-    if not (v1 or v2 or md5 or sha256 or contiguous):
+    if not (v1 or v2 or md5 or sha256 or contiguous or sink):
         raise ValueError("digest_file: nothing to compute (v1, v2, md5 and sha256 are all off)")
+    check_piece_size(window_size)
     path = Path(path)
-    window_size = max(piece_size, WINDOW_SIZE)  # both powers of two, so a window holds whole pieces
-    workers = threads or _usable_cores()
+    window_size = max(piece_size, window_size)  # both powers of two, so a window holds whole pieces
+    workers = (threads or _usable_cores()) + io_threads
     in_flight = threading.BoundedSemaphore(workers + 1)
     done = 0
 
@@ -231,19 +262,25 @@ def digest_file(
     try:
         size = os.fstat(fd).st_size
         if size == 0:
-            raise ValueError(f"{path}: cannot make a torrent of an empty file")
+            return _empty_digests(piece_size, v1=v1, v2=v2, md5=md5, sha256=sha256, pad_last_piece=pad_last_piece)
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         single_piece = size <= piece_size
         leaf_width = _next_pow2(-(-size // BLOCK_SIZE)) if single_piece else piece_size // BLOCK_SIZE
         n_windows = -(-size // window_size)
         sha1_parts: list[bytes] = [b""] * n_windows
+        last_other: list[bytes | None] = [None]
         root_parts: list[list[bytes]] = [[] for _ in range(n_windows)]
         file_hashes = {name: hashlib.new(name) for name, wanted in (("md5", md5), ("sha256", sha256)) if wanted}
 
         def sha1_job(window: _Window) -> None:
             last = window.index == n_windows - 1
-            sha1_parts[window.index] = _sha1_pieces(window.view, piece_size, piece_size if pad_last_piece and last else 0)
+            sha1_parts[window.index], other = _sha1_pieces(window.view, piece_size, piece_size if pad_last_piece and last else 0)
+            if last:
+                last_other[0] = other
+
+        def sink_job(window: _Window) -> None:
+            sink(window.index * window_size, window.view)  # type: ignore[misc]
 
         def v2_job(window: _Window) -> None:
             root_parts[window.index] = _v2_piece_roots(window.view, piece_size, leaf_width)
@@ -256,7 +293,7 @@ def digest_file(
             chains.append(lambda window: contiguous.update(window.view))
         tasks = _Tasks(
             chains=chains,
-            piece_jobs=[job for job, wanted in ((sha1_job, v1), (v2_job, v2)) if wanted],
+            piece_jobs=[job for job, wanted in ((sink_job, sink is not None), (sha1_job, v1), (v2_job, v2)) if wanted],
             on_done=on_done,
         )
         pool = [threading.Thread(target=tasks.work, name=f"digest-{i}", daemon=True) for i in range(workers)]
@@ -307,6 +344,17 @@ def digest_file(
         pieces_v1=b"".join(sha1_parts) if v1 else None,
         pieces_root_v2=pieces_root,
         piece_layer_v2=piece_layer,
+        v1_padded=pad_last_piece and v1,
+        last_piece_other_v1=last_other[0] if v1 else None,
+    )
+
+
+def _empty_digests(piece_size: int, *, v1: bool, v2: bool, md5: bool, sha256: bool, pad_last_piece: bool) -> FileDigests:
+    """An empty file: no piece, no v2 tree (libtorrent lists it in the file tree by its length alone)."""
+    return FileDigests(
+        size=0, md5=hashlib.md5(b"").hexdigest() if md5 else None, sha256=hashlib.sha256(b"").hexdigest() if sha256 else None,
+        piece_size=piece_size, pieces_v1=b"" if v1 else None, pieces_root_v2=None, piece_layer_v2=None,
+        v1_padded=pad_last_piece and v1,
     )
 
 

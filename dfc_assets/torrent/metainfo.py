@@ -98,11 +98,13 @@ def info_dict(name: str, digests: FileDigests, options: TorrentOptions) -> dict[
     _check_name(name)
     if digests.pieces_v1 is None:
         raise ValueError("v1 piece hashes are required (v2-only torrents are not supported)")
+    if digests.size == 0:
+        raise ValueError(f"{name}: cannot make a torrent of an empty file")
     info: dict[bytes, Any] = {
         b"length": digests.size,
         b"name": name.encode(),
         b"piece length": digests.piece_size,
-        b"pieces": digests.pieces_v1,
+        b"pieces": digests.v1_pieces(padded=False),
     }
     if options.flavour == "hybrid":
         if digests.pieces_root_v2 is None:
@@ -174,13 +176,11 @@ def multi_file_info_dict(
             offset += pad
     info: dict[bytes, Any] = {b"files": entries, b"name": name.encode(), b"piece length": piece_size}
     if hybrid:
-        if any(d.pieces_v1 is None or d.pieces_root_v2 is None for _, d in files):
+        if any(d.pieces_v1 is None or (d.pieces_root_v2 is None and d.size) for _, d in files):
             raise ValueError("a hybrid torrent needs each file's padded v1 pieces and v2 merkle root")
-        info[b"pieces"] = b"".join(d.pieces_v1 for _, d in files)  # type: ignore[misc]
+        info[b"pieces"] = b"".join(d.v1_pieces(padded=True) for _, d in files)
         info[b"meta version"] = 2
-        info[b"file tree"] = {
-            f.encode(): {b"": {b"length": d.size, b"pieces root": d.pieces_root_v2}} for f, d in files
-        }
+        info[b"file tree"] = {f.encode(): {b"": _file_tree_leaf(d)} for f, d in files}
     else:
         if contiguous_v1 is None:
             raise ValueError("a v1 multi-file torrent needs the pieces of its files end to end (contiguous_v1)")
@@ -190,6 +190,13 @@ def multi_file_info_dict(
     if options.source is not None:
         info[b"source"] = options.source.encode()
     return info, tuple(layout)
+
+
+def _file_tree_leaf(digests: FileDigests) -> dict[bytes, Any]:
+    """A file's entry in the v2 file tree; an empty file has no pieces root (as libtorrent writes it)."""
+    if digests.size == 0:
+        return {b"length": 0}
+    return {b"length": digests.size, b"pieces root": digests.pieces_root_v2}
 
 
 def _check_web_seeds(seeds: Sequence[str], multi_file: bool) -> None:
@@ -276,7 +283,6 @@ def build_version_torrents(
     paths = sorted((Path(p) for p in paths), key=lambda p: p.name)
     if not paths:
         raise ValueError("a torrent needs at least one file")
-    v1_options = dataclasses.replace(options, flavour="v1")
     hybrid = options.flavour == "hybrid"
     if len(paths) == 1:
         (path,) = paths
@@ -284,18 +290,47 @@ def build_version_torrents(
             path, piece_size=options.piece_size_for(path.stat().st_size), v1=True, v2=hybrid,
             md5=md5, sha256=sha256, progress=progress,
         )
-        main = torrent_from_digests(path.name, digests, options, web_seeds)
-        v1 = torrent_from_digests(path.name, digests, v1_options, web_seeds) if hybrid else main
-        return VersionTorrents(main, v1, VersionDigests((digests,), digests.pieces_v1))
+        return version_torrents_from_digests([(path.name, digests)], folder=folder, options=options, web_seeds=web_seeds)
     total = sum(p.stat().st_size for p in paths)
     version = digest_files(
         paths, piece_size=options.piece_size_for(total), v1_padded=hybrid, contiguous_v1=True, v2=hybrid,
         md5=md5, sha256=sha256, progress=progress,
     )
-    named = [(p.name, d) for p, d in zip(paths, version.files)]
-    v1 = torrent_from_files(folder, named, v1_options, web_seeds, contiguous_v1=version.contiguous_v1)
-    main = torrent_from_files(folder, named, options, web_seeds) if hybrid else v1
-    return VersionTorrents(main, v1, version)
+    return version_torrents_from_digests(
+        [(p.name, d) for p, d in zip(paths, version.files)], folder=folder, options=options, web_seeds=web_seeds,
+        contiguous_v1=version.contiguous_v1,
+    )
+
+
+def version_piece_size(sizes: Sequence[int], options: TorrentOptions) -> int:
+    """The piece size of a version's torrents: by the file's size (one file) or the files' total (several)."""
+    return options.piece_size_for(sum(sizes))
+
+
+def version_torrents_from_digests(
+    files: Sequence[tuple[str, FileDigests]],
+    *,
+    folder: str,
+    options: TorrentOptions,
+    web_seeds: Sequence[str] = (),
+    contiguous_v1: bytes | None = None,
+) -> VersionTorrents:
+    """Both torrents of a version from hashes recorded earlier (no file is read): `files` (name, digests) in name
+    order, every digest with v1 pieces (and the v2 tree for a hybrid) at `version_piece_size`; several files also
+    need `contiguous_v1`, the v1 pieces of the files end to end."""
+    files = sorted(files, key=lambda item: item[0])
+    if not files:
+        raise ValueError("a torrent needs at least one file")
+    v1_options = dataclasses.replace(options, flavour="v1")
+    hybrid = options.flavour == "hybrid"
+    if len(files) == 1:
+        ((name, digests),) = files
+        main = torrent_from_digests(name, digests, options, web_seeds)
+        v1 = torrent_from_digests(name, digests, v1_options, web_seeds) if hybrid else main
+        return VersionTorrents(main, v1, VersionDigests((digests,), digests.v1_pieces(padded=False)))
+    v1 = torrent_from_files(folder, files, v1_options, web_seeds, contiguous_v1=contiguous_v1)
+    main = torrent_from_files(folder, files, options, web_seeds) if hybrid else v1
+    return VersionTorrents(main, v1, VersionDigests(tuple(d for _, d in files), contiguous_v1))
 
 
 def build_torrent(

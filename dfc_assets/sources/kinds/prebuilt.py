@@ -25,6 +25,7 @@ from dfc_assets.storage.digests import digest_file
 from dfc_assets.transform.result import TransformResult
 
 NAME = "prebuilt"
+PUBLISHED_AS_IS = True  # the archived file is the published one (publication.raw hashes it for the torrents while archiving)
 SOURCE_TYPE = PrebuiltSource
 SOURCE_FIELDS = frozenset({"kind", "url", "format", "versions"})
 DEFAULT_VERSION_INTERVAL_DAYS = url_file.DEFAULT_VERSION_INTERVAL_DAYS
