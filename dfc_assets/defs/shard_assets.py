@@ -15,7 +15,7 @@ from dfc_assets.code_version import TRANSFORM_CODE_VERSION
 from dfc_assets.defs.automation import upstream_releases_of
 from dfc_assets.defs.registry_view import dataset_of_partition
 from dfc_assets.defs.resources import PublisherResource
-from dfc_assets.partitions import STATCAN_TABLE, partition_key, partitions_name, split_partition_key
+from dfc_assets.partitions import STATCAN_TABLE, partition_key, partitions_name, partitions_per_run, split_partition_key
 from dfc_assets.publication import artifact as artifact_step
 from dfc_assets.publication import raw as raw_step
 from dfc_assets.publication import stac_item as stac_step
@@ -200,6 +200,7 @@ CHAIN: tuple[tuple[str, VersionStep, str | None, set[str], dict, str], ...] = (
 def _chain_asset(shard: str, name: str, step: VersionStep, upstream: str | None, kinds: set[str], extra: dict, what: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=name, key_prefix=[shard], group_name=shard, partitions_def=shard_partitions(shard), tags={"dfc/shard": shard},
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=partitions_per_run()),
         deps=[dg.AssetKey([shard, upstream])] if upstream else None, kinds=kinds, description=f"{what_the_shard_holds(shard)}: {what}", **extra,
     )
     def chain_step(context: dg.AssetExecutionContext, publisher: PublisherResource):

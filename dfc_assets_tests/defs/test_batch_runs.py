@@ -100,3 +100,15 @@ def test_a_version_failing_inside_a_range_fails_alone_named_and_the_other_publis
     assert f"{bad.key} version 2001-01-01" in step_failure.dagster_event.step_failure_data.error.message
     retried = [r.partition_key for r in retry_requests(run.instance, batch)]  # what the daemon's retry sensor asks for now
     assert retried == [f"{bad.key}:2001-01-01"]
+
+
+def test_the_stored_check_status_of_each_partition_is_what_the_ui_shows(published):
+    run, _, specs, current, _ = published
+    keys = {f"{spec.key}:{current[spec.key]}" for spec in specs[:4]}
+    found = {}
+    for asset, name, _, _ in CHECKS:
+        check = dg.AssetCheckKey(dg.AssetKey([SHARD, asset]), name)
+        for record in run.instance.event_log_storage.get_asset_check_execution_history(check, limit=100):
+            found.setdefault((name, record.partition), record.status.value)
+    assert {key: found.get(key) for key in ((name, pk) for _, name, _, _ in CHECKS for pk in keys)} == {
+        (name, pk): "SUCCEEDED" for _, name, _, _ in CHECKS for pk in keys}
