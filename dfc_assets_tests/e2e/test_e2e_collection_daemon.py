@@ -119,11 +119,17 @@ def test_every_table_of_the_collection_is_published_with_its_own_doi_and_torrent
     wait_until(lambda: {statcan_table_id(pid) for pid in product_ids} <= {c for c, _ in catalog_rows(store)}, timeout=900, interval=5,
                what="one catalog with every table", processes=[process])
     runs = publish_runs(api)
-    assert all(run["status"] == "SUCCESS" for run in runs)
-    covered = [dataset for run in runs for dataset in datasets_of(run)]
-    assert sorted(covered) == sorted(statcan_table_key(pid) for pid in product_ids)  # every table in exactly one run
+    sensor_runs = [run for run in runs if run["dfc/trigger"] == "upstream_change"]
     per_shard = Counter(statcan_table_shard(pid) for pid in product_ids)
-    assert len(runs) == sum(-(-count // partitions_per_run()) for count in per_shard.values()) < TABLES  # 200 tables: 18 runs
+    assert len(sensor_runs) == sum(-(-count // partitions_per_run()) for count in per_shard.values()) < TABLES  # 200 tables: 18 runs
+    succeeded = [run for run in runs if run["status"] == "SUCCESS"]
+    covered = [dataset for run in succeeded for dataset in datasets_of(run)]
+    assert sorted(covered) == sorted(statcan_table_key(pid) for pid in product_ids)  # every table in exactly one successful run
+    assert len(succeeded) < TABLES
+    # A batch run that failed (on a loaded machine: its launch timed out) is completed by dfc_retry_failed_batches,
+    # one run per version it had not published; nothing else may fail.
+    retried = {dataset for run in succeeded if run["dfc/trigger"] == "retry_of_batch" for dataset in datasets_of(run)}
+    assert all(run["status"] == "SUCCESS" or set(datasets_of(run)) <= retried for run in runs)
     for pid, record in zip(product_ids[::max(1, TABLES // 10)], records[::max(1, TABLES // 10)]):
         metadata = doi_on_partition(api, pid, versions(store, pid)[0])
         assert metadata["dataset"] == statcan_table_key(pid) and metadata["doi"].endswith(record["doi"])
