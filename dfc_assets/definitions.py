@@ -8,6 +8,7 @@ import dagster as dg
 
 from dfc_assets.defs.audit import fixity_audit_job
 from dfc_assets.defs.automation import (
+    batch_retry_sensor,
     catalog_automation_sensor,
     daily_source_check,
     upstream_sensor,
@@ -32,7 +33,7 @@ def build_definitions() -> dg.Definitions:
         assets=[*assets, *catalog_assets(shards)],
         asset_checks=checks,
         jobs=[*publish_jobs, catalog_job(), fixity_audit_job],
-        sensors=[upstream_sensor(shards, publish_jobs), daily_source_check(shards, publish_jobs), catalog_automation_sensor()],
+        sensors=[upstream_sensor(shards, publish_jobs), daily_source_check(shards, publish_jobs), batch_retry_sensor(publish_jobs), catalog_automation_sensor()],
         schedules=[weekly_fixity_audit(), weekly_catalog_rebuild()],
         resources={"publisher": PublisherResource()},
         executor=run_executor(),

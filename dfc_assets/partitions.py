@@ -109,14 +109,72 @@ def registry_shards(registry) -> tuple[str, ...]:
 
 DATASET_TAG = "dfc/dataset"
 SHARD_TAG = "dfc/shard"
+# One tag per dataset a run publishes, valued with its versions: an operator filters runs by one dataset with it
+# whether the run was that dataset's alone or a batch over many.
+DATASET_VERSIONS_TAG_PREFIX = "dfc/dataset/"
+PARTITIONS_PER_RUN = 25  # DFC_PARTITIONS_PER_RUN; README "Partitions per run"
 
 
-def dataset_run_tags(partition: str | None, shard: str | None) -> dict[str, str]:
-    """The tags that make a run one dataset's (production queue limits key on them); empty for other runs."""
+def partitions_per_run(environ=None) -> int:
+    """How many partitions (dataset versions) one publishing run may cover: DFC_PARTITIONS_PER_RUN, default 25."""
+    import os
+
+    text = (os.environ if environ is None else environ).get("DFC_PARTITIONS_PER_RUN", "")
+    if not text.strip():
+        return PARTITIONS_PER_RUN
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"DFC_PARTITIONS_PER_RUN={text!r}: expected a whole number of partitions per run, at least 1")
+    return int(text)
+
+
+def batch_tag(shard: str) -> str:
+    """The ``dfc/dataset`` value of a run over several datasets: batches of one shard queue behind each other."""
+    return f"batch:{shard}"
+
+
+def contiguous_batches(order: Sequence[str], wanted: Iterable[str], size: int) -> list[list[str]]:
+    """``wanted`` in batches of at most ``size`` keys, each a contiguous stretch of ``order`` (a partition set's
+    insertion order), so that a partition range ``[batch[0], batch[-1]]`` covers exactly that batch."""
+    wanted = set(wanted)
+    missing = wanted.difference(order)
+    if missing:
+        raise InvalidPartitionKey(f"partitions not in the partition set: {', '.join(sorted(missing))}")
+    batches: list[list[str]] = []
+    current: list[str] = []
+    for key in order:
+        if key in wanted and len(current) < size:
+            current.append(key)
+            continue
+        if current:
+            batches.append(current)
+            current = []
+        if key in wanted:
+            current.append(key)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def dataset_run_tags(partitions: str | Sequence[str] | None, shard: str | None) -> dict[str, str]:
+    """The tags of a run over dataset versions (production queue limits key on ``dfc/dataset``); empty for other runs.
+
+    One dataset (one version or several): ``dfc/dataset`` is the dataset. Several datasets: ``batch:{shard}``.
+    Either way ``dfc/dataset/{key}`` names the versions of each dataset in the run.
+    """
+    keys = [partitions] if isinstance(partitions, str) else list(partitions or ())
     try:
-        dataset, _ = split_partition_key(partition) if partition else (None, None)
+        split = [split_partition_key(key) for key in keys]
     except InvalidPartitionKey:
         return {}
-    if dataset is None:
+    if not split:
         return {}
-    return {DATASET_TAG: dataset, **({SHARD_TAG: shard} if shard else {})}
+    versions: dict[str, list[str]] = {}
+    for dataset, version in split:
+        versions.setdefault(dataset, []).append(version)
+    if len(versions) > 1 and not shard:
+        return {}
+    tags = {DATASET_TAG: next(iter(versions)) if len(versions) == 1 else batch_tag(shard or "")}
+    if shard:
+        tags[SHARD_TAG] = shard
+    tags.update({f"{DATASET_VERSIONS_TAG_PREFIX}{dataset}": ",".join(found) for dataset, found in versions.items()})
+    return tags

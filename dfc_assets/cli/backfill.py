@@ -28,7 +28,7 @@ def _through_webserver(url: str, spec: DatasetSpec, versions: list[str], wait: b
     keys = [partition_key(spec.key, version) for version in versions]
     for key in keys:
         api.add_partition(partitions_name(shard), key)
-    tags = {**dataset_run_tags(keys[0], shard), "dfc/trigger": trigger}
+    tags = {**dataset_run_tags(keys, shard), "dfc/trigger": trigger}
     backfill_id = api.launch_backfill([[shard, name] for name in ASSET_NAMES], keys, tags)
     print(f"backfill {backfill_id} of {spec.key} versions {', '.join(versions)}: {url.rstrip('/')}/runs/b/{backfill_id}", flush=True)
     if not wait:
@@ -42,13 +42,8 @@ def _embedded(workdir: Path, spec: DatasetSpec, versions: list[str]) -> int:
     from dfc_assets.cli.embedded import embedded
 
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    failures = []
     with embedded(workdir, say) as run:
-        for version in versions:
-            say(f"publishing {spec.key} version {version} ...")
-            failure = run.publish(spec, version)
-            if failure:
-                failures.append(failure)
+        failures = run.publish_many([(spec, version) for version in versions], progress=lambda batch: say(f"publishing {batch} ..."))
         catalog_failure = run.build_catalog()
     for failure in failures + ([catalog_failure] if catalog_failure else []):
         print(f"FAILED: {failure}")

@@ -60,21 +60,19 @@ class DemoReport:
 
 
 def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Callable[[str], None]) -> list[str]:
-    """Add each dataset's current upstream version as a partition and run its publishing job; returns failures."""
-    failures = []
+    """Add each dataset's current upstream version as a partition and run its shard's publishing job (several versions
+    a run, Embedded.publish_many); returns failures."""
+    failures, current = [], []
     with httpx.Client(timeout=60, headers={"User-Agent": USER_AGENT}) as client:
         for spec in specs:
             try:
-                release = current_release(spec, run.settings, client)
+                current.append((spec, current_release(spec, run.settings, client).version))
             except Exception as error:  # one failing source never stops the others
                 failures.append(f"{spec.key}: {error}")
-                continue
-            say(f"  {spec.key} {release.version}: publishing (raw, parquet, Zenodo, torrent, STAC item) ...")
-            failure = run.publish(spec, release.version)
-            if failure:
-                failures.append(failure)
-                say(f"  {spec.key} {release.version}: FAILED")
-    return failures
+    published = run.publish_many(current, progress=lambda batch: say(f"  {batch}: publishing (raw, parquet, Zenodo, torrent, STAC item) ..."))
+    for failure in published:
+        say(f"  FAILED: {failure}")
+    return failures + published
 
 
 def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[dict], list[str]]:

@@ -12,12 +12,13 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.execution.api import execute_run
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from dfc_assets.cli.run_liveness import patch_pool_wait, process_tags, sweep_dead_runs, wait_for_pools, was_interrupted
 from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
-from dfc_assets.partitions import dataset_run_tags, partition_key, partitions_name, shard_of
+from dfc_assets.partitions import contiguous_batches, dataset_run_tags, partition_key, partitions_name, partitions_per_run, shard_of, split_partition_key
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices, running_services
 from dfc_assets.settings import Settings, load_settings
@@ -117,6 +118,44 @@ class Embedded:
         """Publish one version; the failure, if any."""
         result = self.publish_run(spec, version)
         return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
+
+    def batch_run(self, shard: str, keys: list[str]):
+        """One run of the shard's job over a contiguous stretch of its partition set (a range)."""
+        tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1], **dataset_run_tags(keys, shard), "dfc/trigger": "cli"}
+        return self.run_job(publish_job_name(shard), tags)
+
+    def publish_many(self, versions: list[tuple[DatasetSpec, str]], per_run: int | None = None,
+                     progress: Callable[[str], None] | None = None) -> list[str]:
+        """Publish many versions, up to ``per_run`` (DFC_PARTITIONS_PER_RUN) a run; the failures, one per failed version.
+
+        The versions of a shard are added as partitions in one request and run in contiguous ranges; when a range
+        run fails, each of its versions not yet published is run again alone, so the error names its version."""
+        from dfc_assets.defs.automation import unpublished_partitions
+
+        per_run = per_run or partitions_per_run()
+        specs = {partition_key(spec.key, version): spec for spec, version in versions}
+        by_shard: dict[str, list[str]] = {}
+        for key, spec in specs.items():
+            by_shard.setdefault(shard_of(spec), []).append(key)
+        failures: list[str] = []
+        for shard, keys in by_shard.items():
+            self.instance.add_dynamic_partitions(partitions_name(shard), keys)
+            order = self.instance.get_dynamic_partitions(partitions_name(shard))
+            for batch in contiguous_batches(order, keys, per_run):
+                if progress:
+                    progress(f"{batch[0]}" + (f" .. {batch[-1]} ({len(batch)} versions)" if len(batch) > 1 else ""))
+                if len(batch) == 1:
+                    failure = self.publish(specs[batch[0]], split_partition_key(batch[0])[1])
+                    failures.extend([failure] if failure else [])
+                    continue
+                result = self.batch_run(shard, batch)
+                if result.success:
+                    continue
+                self.say(f"run {result.run_id} over {len(batch)} versions failed ({first_failure(result)}); each unpublished version again alone")
+                for key in unpublished_partitions(self.instance, self.instance.get_run_by_id(result.run_id)):
+                    failure = self.publish(specs[key], split_partition_key(key)[1])
+                    failures.extend([failure] if failure else [])
+        return failures
 
     def catalog_run(self):
         return self.run_job(CATALOG_JOB, {"dfc/trigger": "cli"})

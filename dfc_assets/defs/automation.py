@@ -4,6 +4,7 @@ In production (DFC_AUTOMATION=on) they start running; otherwise they load stoppe
 operator turns them on in the UI (Automation tab).
 """
 
+import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,8 +18,13 @@ import httpx
 from dfc_assets.defs.jobs import AUDIT_JOB, CATALOG_JOB, publish_job_name
 from dfc_assets.defs.registry_view import registered_datasets
 from dfc_assets.defs.resources import PublisherResource
-from dfc_assets.defs.sensor_state import SensorState, read_sensor_state, write_sensor_state
-from dfc_assets.partitions import DATASET_TAG, SHARD_TAG, partition_key, partitions_name, shard_of, split_partition_key
+from dfc_assets.defs.run_coordinator import run_partitions, run_shard
+from dfc_assets.defs.sensor_state import SensorState, sensor_state
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from dfc_assets.partitions import (
+    dataset_run_tags, partition_key, partitions_name, partitions_per_run, shard_of, split_partition_key,
+)
 from dfc_assets.publication.raw import latest_source_sha256
 from dfc_assets.registry import CubeListSnapshot, DatasetSpec, current_registry, read_cube_list, refresh_cube_list
 from dfc_assets.sources import cadence
@@ -58,20 +64,51 @@ class NewVersion:
         return partition_key(self.spec.key, self.version)
 
 
-def run_request(new: NewVersion, trigger: str) -> dg.RunRequest:
-    shard = shard_of(new.spec)
+def upstream_releases_tag(new: Sequence[NewVersion]) -> str:
+    """The upstream releases a run's versions cover: ``t1,t2`` for one version, a JSON object by partition for several."""
+    if len(new) == 1:
+        return ",".join(new[0].upstream_releases)
+    return json.dumps({item.partition_key: list(item.upstream_releases) for item in new}, separators=(",", ":"))
+
+
+def upstream_releases_of(tags, key: str) -> tuple[str, ...]:
+    """The upstream releases of partition ``key`` from its run's tags (either form of upstream_releases_tag)."""
+    text = tags.get(UPSTREAM_RELEASES_TAG, "")
+    if text.startswith("{"):
+        return tuple(json.loads(text).get(key, ()))
+    return tuple(release for release in text.split(",") if release)
+
+
+def run_request(batch: Sequence[NewVersion], trigger: str) -> dg.RunRequest:
+    """One run of the shard's job over ``batch``: one partition, or the range of partitions added for it in this order."""
+    shard = shard_of(batch[0].spec)
+    keys = [item.partition_key for item in batch]
+    tags = {**dataset_run_tags(keys, shard), "dfc/trigger": trigger, UPSTREAM_RELEASES_TAG: upstream_releases_tag(batch)}
+    if len(keys) == 1:
+        return dg.RunRequest(job_name=publish_job_name(shard), partition_key=keys[0], run_key=keys[0], tags=tags)
     return dg.RunRequest(
-        job_name=publish_job_name(shard), partition_key=new.partition_key, run_key=new.partition_key,
-        tags={DATASET_TAG: new.spec.key, SHARD_TAG: shard, "dfc/trigger": trigger, UPSTREAM_RELEASES_TAG: ",".join(new.upstream_releases)},
+        job_name=publish_job_name(shard), run_key=f"{keys[0]}..{keys[-1]}",
+        tags={**tags, ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
     )
 
 
-def partition_requests(new: Sequence[NewVersion]) -> list[dg.AddDynamicPartitionsRequest]:
-    """One request per shard, whatever the number of new versions in it."""
-    by_shard: dict[str, list[str]] = defaultdict(list)
+def by_shard(new: Sequence[NewVersion]) -> dict[str, list[NewVersion]]:
+    shards: dict[str, list[NewVersion]] = defaultdict(list)
     for item in new:
-        by_shard[partitions_name(shard_of(item.spec))].append(item.partition_key)
-    return [dg.AddDynamicPartitionsRequest(name, keys) for name, keys in sorted(by_shard.items())]
+        shards[shard_of(item.spec)].append(item)
+    return dict(sorted(shards.items()))
+
+
+def run_requests(new: Sequence[NewVersion], trigger: str, per_run: int | None = None) -> list[dg.RunRequest]:
+    """Runs of at most ``per_run`` partitions each (DFC_PARTITIONS_PER_RUN), in the order partition_requests adds them,
+    so that each range covers exactly its batch; a single change stays a one-partition run."""
+    per_run = per_run or partitions_per_run()
+    return [run_request(items[start:start + per_run], trigger) for items in by_shard(new).values() for start in range(0, len(items), per_run)]
+
+
+def partition_requests(new: Sequence[NewVersion]) -> list[dg.AddDynamicPartitionsRequest]:
+    """One request per shard, whatever the number of new versions in it, its keys in the order of the runs' ranges."""
+    return [dg.AddDynamicPartitionsRequest(partitions_name(shard), [item.partition_key for item in items]) for shard, items in by_shard(new).items()]
 
 
 def _report(log, checks: Sequence[ChangeCheck], new: Sequence[NewVersion], waiting: int) -> str:
@@ -137,34 +174,35 @@ def refresh_snapshot_daily(store, settings, state: SensorState, now: datetime, l
 
 def evaluate_sources(context: dg.SensorEvaluationContext, publisher: PublisherResource, shards: Sequence[str], trigger: str,
                      now: datetime | None = None) -> tuple[list[NewVersion], str]:
-    """One tick: the state object read once, one partition read per shard, upstream asked for what changed, the state written once."""
+    """One tick: the state object read once, one partition read per shard, upstream asked for what changed, the state written once.
+
+    The tick holds the state's lease from read to write: a tick of the other sensor waits, then sees what this one found."""
     now = now or datetime.now(timezone.utc)
     store, settings = publisher.store(), publisher.settings()
-    state = read_sensor_state(store)
-    snapshot = refresh_snapshot_daily(store, settings, state, now, context.log)
-    specs = registered_datasets(store)
-    by_key = {spec.key: spec for spec in specs}
-    versions = known_versions(context.instance, shards)
-    known = {
-        spec.key: KnownVersions(
-            tuple(versions.get(spec.key, ())),
-            # only a dataset the state object has never seen costs a store read (its first tick, or a lost state)
-            latest_source_sha256(store, spec) if spec.key not in state.sources and spec.key in versions and spec.source.kind != "statcan_table" else None,
-        )
-        for spec in specs
-    }
-    checks = check_all(specs, settings, states=state.sources, known=known, now=now, cube_list=snapshot, last_tick=_moment(state.extra.get("last_tick")))
-    state.sources.update({check.dataset: check.state for check in checks})
-    new, waiting = apply_cadence(checks, by_key, versions, state, now)
-    state.extra["last_tick"] = now.isoformat(timespec="seconds")
-    write_sensor_state(store, state)
+    with sensor_state(store, log=context.log.info) as state:
+        snapshot = refresh_snapshot_daily(store, settings, state, now, context.log)
+        specs = registered_datasets(store)
+        by_key = {spec.key: spec for spec in specs}
+        versions = known_versions(context.instance, shards)
+        known = {
+            spec.key: KnownVersions(
+                tuple(versions.get(spec.key, ())),
+                # only a dataset the state object has never seen costs a store read (its first tick, or a lost state)
+                latest_source_sha256(store, spec) if spec.key not in state.sources and spec.key in versions and spec.source.kind != "statcan_table" else None,
+            )
+            for spec in specs
+        }
+        checks = check_all(specs, settings, states=state.sources, known=known, now=now, cube_list=snapshot, last_tick=_moment(state.extra.get("last_tick")))
+        state.sources.update({check.dataset: check.state for check in checks})
+        new, waiting = apply_cadence(checks, by_key, versions, state, now)
+        state.extra["last_tick"] = now.isoformat(timespec="seconds")
     return new, _report(context.log, checks, new, waiting)
 
 
 def _result(new: Sequence[NewVersion], report: str, trigger: str, cursor: str | None) -> dg.SensorResult:
     if not new:
         return dg.SensorResult(skip_reason=report, cursor=cursor)
-    return dg.SensorResult(run_requests=[run_request(item, trigger) for item in new], dynamic_partitions_requests=partition_requests(new), cursor=cursor)
+    return dg.SensorResult(run_requests=run_requests(new, trigger), dynamic_partitions_requests=partition_requests(new), cursor=cursor)
 
 
 def upstream_sensor(shards: Sequence[str], jobs: Sequence) -> dg.SensorDefinition:
@@ -203,6 +241,44 @@ def daily_source_check(shards: Sequence[str], jobs: Sequence) -> dg.SensorDefini
         return _result(new, report, "daily_source_check", today)
 
     return dfc_daily_source_check
+
+
+def unpublished_partitions(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[str]:
+    """The partitions of a failed multi-partition publishing run whose stac_item (the chain's end) never materialized."""
+    keys, shard = run_partitions(run, instance), run_shard(run)
+    if len(keys) < 2 or shard is None:
+        return []
+    published = instance.get_materialized_partitions(dg.AssetKey([shard, "stac_item"]))
+    return [key for key in keys if key not in published]
+
+
+def retry_requests(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dg.RunRequest]:
+    """One single-partition run per unpublished version of a failed batch: its good versions publish, its bad one fails alone."""
+    shard = run_shard(run)
+    return [
+        dg.RunRequest(
+            job_name=run.job_name, partition_key=key, run_key=key,
+            tags={**dataset_run_tags(key, shard), "dfc/trigger": "retry_of_batch", "dfc/batch_run": run.run_id,
+                  UPSTREAM_RELEASES_TAG: ",".join(upstream_releases_of(run.tags, key))},
+        )
+        for key in unpublished_partitions(instance, run)
+    ]
+
+
+def batch_retry_sensor(jobs: Sequence) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="dfc_retry_failed_batches", monitored_jobs=list(jobs), request_jobs=list(jobs), default_status=automation_status(),
+        minimum_interval_seconds=30,
+        description="When a run over several dataset versions fails, republishes each of its versions not yet published in a run of its own "
+                    "(once per version: run key = partition key), so one bad table never holds back the others of its batch.",
+    )
+    def dfc_retry_failed_batches(context: dg.RunFailureSensorContext):
+        requests = retry_requests(context.instance, context.dagster_run)
+        if not requests:
+            return dg.SkipReason(f"run {context.dagster_run.run_id}: not a batch, or every version of it is published")
+        return requests
+
+    return dfc_retry_failed_batches
 
 
 def catalog_automation_sensor() -> dg.AutomationConditionSensorDefinition:

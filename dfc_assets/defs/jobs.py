@@ -17,7 +17,7 @@ def shard_job(shard: str):
         publish_job_name(shard),
         selection=dg.AssetSelection.groups(shard),
         partitions_def=dg.DynamicPartitionsDefinition(name=partitions_name(shard)),
-        description=f"Publish one version (partition '{{dataset key}}:{{version}}') of a dataset of shard {shard}: archive, artifact, Zenodo DOI, torrent, STAC item.",
+        description=f"Publish dataset versions of shard {shard} (a partition '{{dataset key}}:{{version}}', or a range of them): archive, artifact, Zenodo DOI, torrent, STAC item.",
         tags={"dfc/zenodo": "upload"},  # dfc/dataset and dfc/shard come from the run coordinator (defs/run_coordinator.py)
     )
 

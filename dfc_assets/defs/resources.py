@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 import httpx
-from dagster_aws.s3 import S3Resource
 
 from dfc_assets import __version__
 from dfc_assets.publication.context import Publisher
@@ -21,6 +20,8 @@ USER_AGENT = f"dfc_assets/{__version__} (Data for Canada; +https://dataforcanada
 
 def object_store(settings: Settings) -> ObjectStore:
     if settings.store_kind == "s3":
+        from dagster_aws.s3 import S3Resource  # imported here: seconds of every process start that uses no S3
+
         client = S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region).get_client()
         return S3ObjectStore(client, settings.s3_bucket or "", settings.public_base_url, object_acl=settings.s3_object_acl)
     return LocalFolderStore(settings.local_store_root, settings.public_base_url)  # type: ignore[arg-type]

@@ -2,19 +2,25 @@
 
 It holds what was last seen of each dataset's upstream (``SourceState``) and the upstream releases
 seen but not yet published (held back by the release cadence), so a tick costs O(1) store requests
-whatever the number of datasets.
+whatever the number of datasets. Two sensors (upstream changes and the daily check) tick over it: a tick
+reads, decides and writes under a lease in the store (``sensor_state``), so overlapping ticks take turns
+and neither overwrites what the other found.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from dfc_assets.publication.writer_lock import writer_lock
 from dfc_assets.sources.change import SourceState
 from dfc_assets.storage import ObjectStore
 
 SENSOR_STATE_KEY = "state/sensor/sources.json"
+SENSOR_STATE_LEASE = "state/sensor/sources.lease"
+TICK_LEASE_SECONDS = 600  # longer than any tick; a lease left by a dead daemon is taken over after it
 FORMAT = 1
 
 
@@ -56,3 +62,13 @@ def read_sensor_state(store: ObjectStore) -> SensorState:
 
 def write_sensor_state(store: ObjectStore, state: SensorState) -> None:
     store.put_bytes(SENSOR_STATE_KEY, state.to_json(), content_type="application/json")
+
+
+@contextmanager
+def sensor_state(store: ObjectStore, *, log: Callable[[str], None] = lambda message: None,
+                 wait_seconds: float = 120) -> Iterator[SensorState]:
+    """The state for one tick, read once under the lease and written once when the block ends without an error."""
+    with writer_lock(store, SENSOR_STATE_LEASE, what="sensor state", lease_seconds=TICK_LEASE_SECONDS, wait_seconds=wait_seconds, log=log):
+        state = read_sensor_state(store)
+        yield state
+        write_sensor_state(store, state)

@@ -1,8 +1,9 @@
 """Asset checks of a shard's chain, on the same partitions, named for what they protect; each calls one plain fixity function."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from dfc_assets.defs.registry_view import dataset_of_partition
 from dfc_assets.defs.resources import PublisherResource
@@ -41,12 +42,26 @@ def check_result(spec: DatasetSpec, version: str, fixity: verify.Fixity) -> dict
     )
 
 
+def _evaluations(context: dg.AssetCheckExecutionContext, pub: Publisher, shard: str, asset_key: dg.AssetKey, name: str,
+                 fixity: Fixity) -> Iterator[dg.AssetCheckEvaluation]:
+    """One evaluation per partition of the run (one, or a range): Dagster's AssetCheckResult carries no partition in a
+    range run, so each is an AssetCheckEvaluation on its own partition, against that partition's materialization."""
+    for key in context.partition_keys:
+        spec, version = dataset_of_partition(pub.store, shard, key)
+        latest = context.instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[key]), limit=1).records
+        target = AssetCheckEvaluationTargetMaterializationData(run_id=latest[0].event_log_entry.run_id, storage_id=latest[0].storage_id, timestamp=latest[0].timestamp) if latest else None
+        yield dg.AssetCheckEvaluation(asset_key=asset_key, check_name=name, partition=key, blocking=True, target_materialization_data=target,
+                                      **check_result(spec, version, fixity(pub, spec, version)))
+
+
 def _check(shard: str, partitions: dg.PartitionsDefinition, asset: str, name: str, description: str, fixity: Fixity) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey([shard, asset]), name=name, blocking=True, partitions_def=partitions, description=description)
-    def check(context: dg.AssetCheckExecutionContext, publisher: PublisherResource) -> dg.AssetCheckResult:
+    asset_key = dg.AssetKey([shard, asset])
+
+    @dg.asset_check(asset=asset_key, name=name, blocking=True, partitions_def=partitions, description=description)
+    def check(context: dg.AssetCheckExecutionContext, publisher: PublisherResource):
         with publisher.open(context.log.info) as pub:
-            spec, version = dataset_of_partition(pub.store, shard, context.partition_key)
-            return dg.AssetCheckResult(**check_result(spec, version, fixity(pub, spec, version)))
+            yield from _evaluations(context, pub, shard, asset_key, name, fixity)
+        yield dg.Output(None)  # the check's own output; a failed blocking evaluation still fails the step after every partition
 
     return check
 

@@ -145,3 +145,20 @@ def test_a_table_changing_on_five_days_inside_its_window_yields_one_version(tmp_
     assert first.version == first_release.astimezone(eastern).strftime("%Y-%m-%d")
     assert coalesced.version == days[-1].astimezone(eastern).strftime("%Y-%m-%d")
     assert len(coalesced.upstream_releases) == 5
+
+
+def test_many_new_versions_of_a_shard_become_runs_over_ranges_in_the_order_they_are_added():
+    from dfc_assets.defs.automation import NewVersion, partition_requests, run_requests, upstream_releases_of
+
+    table = SPECS["statcan_table_33100036"]
+    new = [NewVersion(table, f"2025-06-1{day}", (f"2025-06-1{day}T12:30:00+00:00",)) for day in range(5)]
+    (added,) = partition_requests(new)
+    assert list(added.partition_keys) == [item.partition_key for item in new]
+    requests = run_requests(new, "upstream_change", per_run=2)
+    ranges = [(r.tags.get("dagster/asset_partition_range_start"), r.tags.get("dagster/asset_partition_range_end"), r.partition_key) for r in requests]
+    keys = added.partition_keys
+    assert ranges == [(keys[0], keys[1], None), (keys[2], keys[3], None), (None, None, keys[4])]
+    assert [r.run_key for r in requests] == [f"{keys[0]}..{keys[1]}", f"{keys[2]}..{keys[3]}", keys[4]]
+    assert upstream_releases_of(requests[1].tags, keys[3]) == ("2025-06-13T12:30:00+00:00",)
+    assert upstream_releases_of(requests[2].tags, keys[4]) == ("2025-06-14T12:30:00+00:00",)
+    assert requests[0].tags["dfc/dataset"] == table.key and requests[0].tags[f"dfc/dataset/{table.key}"] == "2025-06-10,2025-06-11"

@@ -29,7 +29,7 @@ def test_every_shard_has_the_five_assets_on_its_partition_set():
             assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition), (shard, name)
             assert node.partitions_def.name == f"dfc__{shard}__versions" == partitions_name(shard)
             assert node.group_name == shard
-            assert node.backfill_policy is None  # backfill runs then carry dagster/partition, which checks need
+            assert node.backfill_policy == dg.BackfillPolicy.multi_run(25)  # checks report per partition in range runs (test_batch_runs)
         upstream = {key.path[-1] for key in graph.get(dg.AssetKey([shard, "stac_item"])).parent_keys}
         assert upstream == {"torrent"}
     catalog = graph.get(dg.AssetKey(["catalog", "stac_geoparquet"]))

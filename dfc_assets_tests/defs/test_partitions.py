@@ -57,3 +57,21 @@ def test_shards_of_the_packaged_registry_and_of_collections():
     assert few == ("statcan_table_14", "statcan_table_33")
     registry = SimpleNamespace(entries=specs, collections=[SimpleNamespace(key="few", kind="statcan_tables", product_ids=("14100287",))])
     assert "statcan_table_14" in registry_shards(registry)
+
+
+def test_batches_are_contiguous_in_the_partition_order_and_at_most_the_size():
+    from dfc_assets.partitions import contiguous_batches
+
+    order = ["a:1", "b:1", "x:1", "c:1", "d:1", "e:1", "f:1"]
+    assert contiguous_batches(order, ["a:1", "b:1", "c:1", "d:1", "e:1", "f:1"], 3) == [["a:1", "b:1"], ["c:1", "d:1", "e:1"], ["f:1"]]
+    with pytest.raises(ValueError, match="z:1"):
+        contiguous_batches(order, ["z:1"], 3)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "many"])
+def test_partitions_per_run_refuses_anything_but_a_positive_whole_number(text):
+    from dfc_assets.partitions import partitions_per_run
+
+    assert partitions_per_run({}) == 25 and partitions_per_run({"DFC_PARTITIONS_PER_RUN": "50"}) == 50
+    with pytest.raises(ValueError, match="DFC_PARTITIONS_PER_RUN"):
+        partitions_per_run({"DFC_PARTITIONS_PER_RUN": text})

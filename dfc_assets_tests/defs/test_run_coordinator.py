@@ -55,3 +55,12 @@ def test_runs_that_are_not_one_dataset_version_are_left_alone(instance, tags):
 def test_a_wrong_dataset_tag_is_corrected_from_the_partition(instance):
     tags = submitted(instance, "publish__statcan_table_33", {"dagster/partition": "statcan_table_33100036:2025-06-11", "dfc/dataset": "other"})
     assert tags["dfc/dataset"] == "statcan_table_33100036"
+
+
+def test_a_range_over_several_datasets_is_a_batch_with_a_tag_per_dataset(instance):
+    keys = ["statcan_table_33100036:2025-06-11", "statcan_table_33100037:2025-06-11", "statcan_table_33100036:2025-07-02"]
+    instance.add_dynamic_partitions("dfc__statcan_table_33__versions", ["statcan_table_33100099:2025-01-01", *keys, "statcan_table_33100098:2025-01-01"])
+    tags = submitted(instance, "publish__statcan_table_33", {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]})
+    assert tags["dfc/dataset"] == "batch:statcan_table_33" and tags["dfc/shard"] == "statcan_table_33"
+    assert {k: v for k, v in tags.items() if k.startswith("dfc/dataset/")} == {
+        "dfc/dataset/statcan_table_33100036": "2025-06-11,2025-07-02", "dfc/dataset/statcan_table_33100037": "2025-06-11"}

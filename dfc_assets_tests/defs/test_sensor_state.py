@@ -27,3 +27,42 @@ def test_anything_else_is_refused_naming_the_object(tmp_path, content):
     store.put_bytes(SENSOR_STATE_KEY, content)
     with pytest.raises(ValueError, match="state/sensor/sources.json"):
         read_sensor_state(store)
+
+
+def overlapping_ticks(store, names: list[str]) -> None:
+    """Ticks that all read the state before any writes it (without the lease, the last write would win)."""
+    import threading
+    import time
+
+    from dfc_assets.defs.sensor_state import sensor_state
+
+    started = threading.Barrier(len(names))
+
+    def tick(name: str) -> None:
+        started.wait()
+        with sensor_state(store, wait_seconds=60) as state:
+            state.sources[name] = SourceState(version=f"{name}-version")
+            time.sleep(0.3)  # both would be inside here at once without the lease
+
+    threads = [threading.Thread(target=tick, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+
+def test_overlapping_ticks_of_two_sensors_keep_what_each_found_on_a_folder(tmp_path):
+    store = LocalFolderStore(tmp_path, "http://127.0.0.1:9/")
+    overlapping_ticks(store, ["dfc_upstream_changes", "dfc_daily_source_check"])
+    assert set(read_sensor_state(store).sources) == {"dfc_upstream_changes", "dfc_daily_source_check"}
+    assert not (tmp_path / "state/sensor/sources.lease").exists()
+
+
+def test_overlapping_ticks_of_two_sensors_keep_what_each_found_on_s3(s3_bucket):
+    from dfc_assets.storage import S3ObjectStore
+
+    client, bucket = s3_bucket
+    store = S3ObjectStore(client, bucket, "http://127.0.0.1:9/")
+    overlapping_ticks(store, ["dfc_upstream_changes", "dfc_daily_source_check"])
+    assert set(read_sensor_state(store).sources) == {"dfc_upstream_changes", "dfc_daily_source_check"}
+    assert store.head("state/sensor/sources.lease") is None

@@ -138,9 +138,11 @@ def test_a_backfill_of_two_old_versions_through_the_daemon(dagster_dev, capsys):
     assert items["2011"]["id"] in rels["2016"]["predecessor-version"] and "successor-version" not in rels["2022-02-09"]
     backfilled = {partition_key(BOUNDARY.key, v) for v in ("2016", "2011")}
     backfill_runs = [tags for tags in ({t["key"]: t["value"] for t in run["tags"]} for run in runs(api)) if "dagster/backfill" in tags]
-    assert {tags["dagster/partition"] for tags in backfill_runs} == backfilled  # one run per version, each with its partition
-    assert all(tags["dfc/dataset"] == BOUNDARY.key and tags["dfc/shard"] == shard_of(BOUNDARY) for tags in backfill_runs)
-    assert checks_on(home, backfilled) == {(check, key): "SUCCEEDED" for check in CHECK_NAMES for key in backfilled}
+    assert len(backfill_runs) == 1  # BackfillPolicy.multi_run: both versions in one run, a range of two partitions
+    (tags,) = backfill_runs
+    assert {tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]} == backfilled
+    assert tags["dfc/dataset"] == BOUNDARY.key and tags["dfc/shard"] == shard_of(BOUNDARY) and set(tags[f"dfc/dataset/{BOUNDARY.key}"].split(",")) == {"2016", "2011"}
+    assert checks_on(home, backfilled) == {(check, key): "SUCCEEDED" for check in CHECK_NAMES for key in backfilled}  # each on its partition
 
 
 CHECK_NAMES = ("artifact_matches_manifest", "zenodo_file_matches_artifact", "web_seeds_serve_the_torrent")
