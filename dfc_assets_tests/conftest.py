@@ -19,7 +19,12 @@ TEST_UNITS = ("e2e/test_e2e_demo_runs.py",)  # and in a module of independent lo
 # Units start longest first (modules or packages, by seconds from `--durations`), so that the long ones start at
 # once and the short ones fill in around them; a unit not listed starts after these, in collection order.
 SLOW_FIRST = (
-    "e2e/test_e2e_collection_daemon.py",
+    "e2e/test_e2e_collection_daemon.py",   # 230 s on an idle machine, 450 s on a busy one
+    "e2e/test_e2e_daemon_automation.py",   # 160 s; 380 s
+    "e2e/test_e2e_demo_runs.py",           # 9 tests of 25-155 s each
+    "e2e/test_e2e_ui_browser.py",          # 72 s of setup
+    "e2e/test_e2e_production_topology.py",  # 57 s
+    "seeding",
 )
 
 
