@@ -39,9 +39,13 @@ lock: | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/dfc demo --workdir $(WORKDIR)
 
+# Four pytest-xdist workers on two cores: most tests wait on services, daemons and subprocesses. --dist loadscope
+# uses the suite's own scheduler (dfc_assets_tests/conftest.py): a module per worker, the long ones first.
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
 	scripts/system-packages
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q --durations=15 -n $(TEST_WORKERS) --dist loadscope
 
 dev: $(STAMP)
 	$(BIN)/dfc dev --workdir $(WORKDIR)

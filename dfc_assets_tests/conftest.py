@@ -1,12 +1,31 @@
-"""Shared fixtures: real servers on loopback."""
+"""Shared fixtures: real servers on loopback; how `make test` spreads the suite over pytest-xdist workers."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import boto3
 import pytest
+
+# How `make test` spreads the suite over xdist workers (`-n 4 --dist loadscope`, see `pytest_xdist_make_scheduler`):
+# a module is one unit of work (its module-scoped fixtures are built once, its tests run in order), but
+PACKAGE_UNITS = ("seeding",)  # a package whose tests share a package-scoped fixture is one unit,
+TEST_UNITS = ("e2e/test_e2e_demo_runs.py",)  # and in a module of independent long tests each test is one.
+# Units start longest first (modules or packages, by seconds from `--durations`), so that the long ones start at
+# once and the short ones fill in around them; a unit not listed starts after these, in collection order.
+SLOW_FIRST = (
+    "e2e/test_e2e_collection_daemon.py",   # 230 s on an idle machine, 450 s on a busy one
+    "e2e/test_e2e_daemon_automation.py",   # 160 s; 380 s
+    "e2e/test_e2e_demo_runs.py",           # 9 tests of 25-155 s each
+    "e2e/test_e2e_ui_browser.py",          # 72 s of setup
+    "e2e/test_e2e_production_topology.py",  # 57 s
+    "seeding",
+)
 
 
 def free_port() -> int:
@@ -36,3 +55,79 @@ def s3_bucket(moto_s3_url, monkeypatch, request):
     bucket = "dfc-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
     client.create_bucket(Bucket=bucket)
     return client, bucket
+
+
+def _suite_path(nodeid: str) -> str:
+    """``e2e/test_x.py`` for ``dfc_assets_tests/e2e/test_x.py::test_y[p]``."""
+    return nodeid.split("::", 1)[0].removeprefix("dfc_assets_tests/")
+
+
+def _unit(nodeid: str) -> str:
+    path = _suite_path(nodeid)
+    package = path.split("/", 1)[0]
+    if package in PACKAGE_UNITS:
+        return package
+    if path in TEST_UNITS:
+        return nodeid
+    return path
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        """loadscope with the units above, in the order the workers collected them (SLOW_FIRST first)."""
+
+        def __init__(self, config: pytest.Config, log=None) -> None:
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # not by number of tests: by SLOW_FIRST
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+        def _reschedule(self, node) -> None:
+            # A worker holding two tests or more needs no second unit yet: one queued behind a long module would
+            # wait there while other workers run out of work.
+            if not node.shutting_down and self.workqueue and self._pending_of(self.assigned_work[node]) > 1:
+                return
+            super()._reschedule(node)
+
+    return SuiteScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: run in collection order, as written
+        return
+    rank = {name: index for index, name in enumerate(SLOW_FIRST)}
+
+    def order(item: pytest.Item) -> int:
+        path = _suite_path(item.nodeid)
+        return rank.get(path, rank.get(path.split("/", 1)[0], len(rank)))
+
+    items.sort(key=order)  # stable: a module keeps the order of its tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_temp_dir():
+    """Each session (each xdist worker) its own TMPDIR, in-process and for every child process.
+
+    The host-wide defaults under it (the scratch cache {tmp}/dfc-cache, failed downloads, the file rate limiter,
+    throwaway Postgres clusters, Chromium profiles) are then not shared by tests running at the same time. Not under
+    pytest's basetemp: that is private to root, and the Postgres clusters belong to the `postgres` user."""
+    folder = Path(tempfile.mkdtemp(prefix="dfc-tests-"))
+    folder.chmod(0o755)
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None
+    try:
+        yield folder
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+        tempfile.tempdir = None
+        shutil.rmtree(folder, ignore_errors=True)

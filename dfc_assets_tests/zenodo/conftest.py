@@ -12,8 +12,10 @@ TOKEN = "canary-token-5f1d9c"
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[ZenodoEmulator]:
-    with ZenodoEmulator(tmp_path / "zenodo", token=TOKEN) as server:
+def emulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ZenodoEmulator]:
+    """``@pytest.mark.emulator(**options)`` passes options to ZenodoEmulator (e.g. a shorter rate-limit window)."""
+    marker = request.node.get_closest_marker("emulator")
+    with ZenodoEmulator(tmp_path / "zenodo", token=TOKEN, **(marker.kwargs if marker else {})) as server:
         yield server
 
 
