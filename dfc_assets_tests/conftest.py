@@ -57,6 +57,17 @@ def s3_bucket(moto_s3_url, monkeypatch, request):
     return client, bucket
 
 
+
+@pytest.fixture(params=["local", "s3"])
+def either_store(request, tmp_path):
+    """A local folder store, then an S3 store on moto: the tests that take it hold for both."""
+    from dfc_assets.storage import LocalFolderStore, S3ObjectStore
+
+    if request.param == "local":
+        return LocalFolderStore(tmp_path / "bucket", "http://127.0.0.1:9/")
+    client, bucket = request.getfixturevalue("s3_bucket")
+    return S3ObjectStore(client, bucket, "https://data.example.org/")
+
 def _suite_path(nodeid: str) -> str:
     """``e2e/test_x.py`` for ``dfc_assets_tests/e2e/test_x.py::test_y[p]``."""
     return nodeid.split("::", 1)[0].removeprefix("dfc_assets_tests/")

@@ -14,18 +14,14 @@ import pytest
 
 from dfc_assets.publication.context import PublicationError
 from dfc_assets.publication.writer_lock import writer_lock
-from dfc_assets.storage import LocalFolderStore, S3ObjectStore
 
 KEY = "catalog/.lock"
 FAR = time.time() + 10 * 365 * 86400
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalFolderStore(tmp_path / "bucket", "http://127.0.0.1:9/")
-    client, bucket = request.getfixturevalue("s3_bucket")
-    return S3ObjectStore(client, bucket, "https://data.example.org/")
+@pytest.fixture
+def store(either_store):
+    return either_store
 
 
 def dead_pid() -> int:

@@ -17,12 +17,9 @@ from dfc_assets.torrent.options import MIB
 KEY = "releases/d/1/d_1.pmtiles"
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalFolderStore(tmp_path / "bucket", "http://127.0.0.1:9/")
-    client, bucket = request.getfixturevalue("s3_bucket")
-    return S3ObjectStore(client, bucket, "https://data.example.org/")
+@pytest.fixture
+def store(either_store):
+    return either_store
 
 
 @pytest.mark.parametrize("size", [1, 3 * MIB + 7, 40 * MIB + 12345], ids=["1-byte", "one-window", "three-windows"])

@@ -9,12 +9,9 @@ from dfc_assets.services.static_files import file_server
 from dfc_assets.storage import LocalFolderStore, ObjectExists, S3ObjectStore, VersionKeys
 
 
-@pytest.fixture(params=["local", "s3"])
-def store(request, tmp_path):
-    if request.param == "local":
-        return LocalFolderStore(tmp_path / "bucket", "http://127.0.0.1:9/")
-    client, bucket = request.getfixturevalue("s3_bucket")
-    return S3ObjectStore(client, bucket, "https://data.example.org/")
+@pytest.fixture
+def store(either_store):
+    return either_store
 
 
 def test_write_once_keys_accept_the_same_bytes_and_refuse_others(store, tmp_path):
