@@ -64,14 +64,15 @@ def instance_of(workdir: Path) -> dg.DagsterInstance:
 
 
 def wait_for_step(workdir: Path, process: subprocess.Popen, step_suffix: str) -> str:
-    """The id of the run whose step ``*{step_suffix}`` has started."""
+    """The id of a run still in progress whose step ``*{step_suffix}`` has started (an earlier run that has
+    already finished its own such step is not the one a kill now interrupts)."""
     wait_for_output(process, "publishing ")  # the demo has created its instance: opening it now cannot race the creation
     instance = instance_of(workdir)
     deadline = time.monotonic() + DEMO_SECONDS
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the demo ended before step {step_suffix} started: {process.communicate()}"
         try:
-            for run in instance.get_runs():
+            for run in instance.get_runs(dg.RunsFilter(statuses=UNFINISHED)):
                 for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START):
                     if entry.step_key.endswith(step_suffix):
                         return run.run_id
