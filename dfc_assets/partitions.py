@@ -8,6 +8,7 @@ are ``[a-z][a-z0-9_]*`` and version keys ``[A-Za-z0-9._-]+``, so the first ``:``
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -117,8 +118,6 @@ PARTITIONS_PER_RUN = 25  # DFC_PARTITIONS_PER_RUN; README "Partitions per run"
 
 def partitions_per_run(environ=None) -> int:
     """How many partitions (dataset versions) one publishing run may cover: DFC_PARTITIONS_PER_RUN, default 25."""
-    import os
-
     text = (os.environ if environ is None else environ).get("DFC_PARTITIONS_PER_RUN", "")
     if not text.strip():
         return PARTITIONS_PER_RUN
