@@ -2,7 +2,9 @@
 
 Publishes ``--count`` versions of its own dataset (first version, then new versions) through a client
 whose rate limiter uses the store named by ``--store`` (as ``DFC_ZENODO_RATE_LIMITER`` would), the
-Zenodo token from ``ZENODO_TEST_TOKEN``. Prints one JSON line per published version.
+Zenodo token from ``ZENODO_TEST_TOKEN``. Prints one JSON line per published version. With ``--start-file``
+it says ``ready`` on stdout once set up and waits for that file, so that several publishers begin together
+whatever their start-up times.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from dfc_assets.zenodo import FileJournal, ZenodoClient, publish_version
@@ -28,11 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--count", type=int, default=2)
     parser.add_argument("--assumed-limit", type=int, required=True)
+    parser.add_argument("--start-file", type=Path)
     args = parser.parse_args(argv)
     token = os.environ["ZENODO_TEST_TOKEN"]
     store = store_from_environment({**os.environ, "DFC_ZENODO_RATE_LIMITER": args.store})
     limiter = RateLimiter(store, bucket_name(args.base_url, token), window=args.window, assumed_limit=args.assumed_limit)
     concept = None
+    if args.start_file is not None:
+        print("ready", flush=True)
+        while not args.start_file.exists():
+            time.sleep(0.01)
     with ZenodoClient(args.base_url, token, backoff=0.05, rate_limiter=limiter) as client:
         for number in range(1, args.count + 1):
             version = f"v{number}"

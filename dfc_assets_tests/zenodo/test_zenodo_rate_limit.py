@@ -44,18 +44,26 @@ def postgres_dsn(cluster) -> str:
 
 
 def start_publishers(emulator: ZenodoEmulator, store: str, window: float, tmp_path: Path, count: int) -> list[subprocess.Popen]:
+    """``count`` publishers that begin together once each has started up (their start-up times differ under load)."""
     # As in production, the limit assumed before the first answer (Zenodo documents 100 a minute) is
     # below the one the server then announces (1000 a minute); the limiter learns the latter.
     assumed_limit = max(1, emulator.rate_limit // 10)
     environment = {**os.environ, "ZENODO_TEST_TOKEN": TOKEN, "PYTHONPATH": str(REPO)}
-    return [
+    start_file = tmp_path / "start"
+    processes = [
         subprocess.Popen(
             [sys.executable, "-m", "dfc_assets_tests.zenodo.publisher_process", "--base-url", emulator.base_url,
-             "--store", store, "--window", str(window), "--assumed-limit", str(assumed_limit), "--dataset", f"table-{n}", "--workdir", str(tmp_path / f"p{n}")],
+             "--store", store, "--window", str(window), "--assumed-limit", str(assumed_limit), "--dataset", f"table-{n}",
+             "--workdir", str(tmp_path / f"p{n}"), "--start-file", str(start_file)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, cwd=REPO,
         )
         for n in range(count)
     ]
+    for process in processes:
+        ready = process.stdout.readline()
+        assert ready == "ready\n", (ready, process.stderr.read()[-3000:] if process.poll() is not None else "")
+    start_file.touch()
+    return processes
 
 
 def finish(processes: list[subprocess.Popen]) -> list[list[dict]]:
@@ -64,7 +72,7 @@ def finish(processes: list[subprocess.Popen]) -> list[list[dict]]:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err[-3000:]
         assert TOKEN not in out + err
-        results.append([json.loads(line) for line in out.splitlines() if line.strip()])
+        results.append([json.loads(line) for line in out.splitlines() if line.strip()])  # "ready" was read by start_publishers
     return results
 
 
