@@ -253,7 +253,7 @@ class Published:
         """The manifest, if every file it lists is under releases/ (one LIST and one GET; what the steps need)."""
         names = self.release_listing_of(dataset_id, version)
         keys = VersionKeys(dataset_id, version)
-        if keys.manifest.rsplit("/", 1)[-1] not in names:
+        if keys.manifest_name not in names:
             return None
         manifest = self.manifest(dataset_id, version)
         return manifest if manifest is not None and all(f.name in names for f in manifest.files) else None

@@ -98,7 +98,7 @@ def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> Pub
     if artifact is None:
         raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")
     manifest = artifact.manifest
-    manifest_name = keys.manifest.rsplit("/", 1)[-1]
+    manifest_name = keys.manifest_name
     # Zenodo's limits, from the sizes the manifest gives, before anything is downloaded or created
     check_record_limits(label(spec, version), [*((f.name, f.size) for f in manifest.files), (manifest_name, 0)])
     metadata = deposit_metadata(spec, version, manifest, community=publisher.settings.zenodo_community,

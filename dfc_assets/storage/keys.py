@@ -62,8 +62,12 @@ class VersionKeys:
         return self.release_prefix + self.artifact_name
 
     @property
+    def manifest_name(self) -> str:
+        return f"{self.stem}{MANIFEST_SUFFIX}"
+
+    @property
     def manifest(self) -> str:
-        return self.release_prefix + f"{self.stem}{MANIFEST_SUFFIX}"
+        return self.release_prefix + self.manifest_name
 
     @property
     def torrent(self) -> str:
