@@ -27,10 +27,15 @@ def chain(*steps: str, shard: str = SHARD) -> set[dg.AssetKey]:
 
 @pytest.fixture(scope="module")
 def sensor():
-    from dfc_assets.definitions import defs
+    """The definitions of the packaged registry (another module of this worker may have left its own registry in
+    `dfc_assets.definitions.defs`)."""
+    from dfc_assets.definitions import build_definitions
+    from dfc_assets.registry import REGISTRY_ENV
 
-    with warnings.catch_warnings():
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        patch.delenv(REGISTRY_ENV, raising=False)
         warnings.simplefilter("ignore")
+        defs = build_definitions()
         return defs.get_sensor_def("dfc_retry_failed_batches"), defs.get_repository_def()
 
 
