@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import httpx
 
-from dfc_assets.defs.jobs import AUDIT_JOB, CATALOG_JOB, publish_job_name
+from dfc_assets.defs.jobs import AUDIT_JOB, CATALOG_JOB, CHAIN_STEPS, publish_job_name
 from dfc_assets.defs.registry_view import registered_datasets
 from dfc_assets.defs.resources import PublisherResource
 from dfc_assets.defs.run_coordinator import run_partitions, run_shard
@@ -243,39 +243,69 @@ def daily_source_check(shards: Sequence[str], jobs: Sequence) -> dg.SensorDefini
     return dfc_daily_source_check
 
 
+def chain_end(run: dg.DagsterRun) -> dg.AssetKey | None:
+    """The last asset of one shard's chain a publishing run materializes: ``[shard, stac_item]`` for a run of the
+    shard's job or of the whole chain; for a run of part of it (an operator's raw and parquet), the last of those.
+
+    None when the run is not one shard's chain: a catalog or audit run, assets of several shards, checks only."""
+    shard = run_shard(run)
+    if shard is None:
+        return None
+    selected = run.asset_selection
+    if not selected:
+        return dg.AssetKey([shard, CHAIN_STEPS[-1]]) if run.job_name == publish_job_name(shard) else None
+    steps = {key.path[1] for key in selected if len(key.path) == 2 and key.path[0] == shard}
+    if len(steps) != len(selected) or not steps <= set(CHAIN_STEPS):
+        return None  # something besides the shard's chain (the catalog, another shard)
+    return dg.AssetKey([shard, max(steps, key=CHAIN_STEPS.index)])
+
+
 def unpublished_partitions(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[str]:
-    """The partitions of a failed multi-partition publishing run whose stac_item (the chain's end) never materialized."""
-    keys, shard = run_partitions(run, instance), run_shard(run)
-    if len(keys) < 2 or shard is None:
+    """The partitions of a failed multi-partition publishing run (the shard's job, or a UI materialization or backfill
+    of the chain under any job) whose last asset in the run (stac_item for the whole chain) never materialized."""
+    end = chain_end(run)
+    keys = run_partitions(run, instance) if end is not None else []
+    if len(keys) < 2:
         return []
-    published = instance.get_materialized_partitions(dg.AssetKey([shard, "stac_item"]))
-    return [key for key in keys if key not in published]
+    done = instance.get_materialized_partitions(end)
+    return [key for key in keys if key not in done]
 
 
 def retry_requests(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dg.RunRequest]:
-    """One single-partition run per unpublished version of a failed batch: its good versions publish, its bad one fails alone."""
+    """One single-partition run per unpublished version of a failed batch: its good versions publish, its bad one fails alone.
+
+    Each runs the shard's publishing job over the failed run's assets (its whole chain unless an operator chose
+    part of it); run key = partition key, so a version is retried once whichever runs of it failed."""
+    keys = unpublished_partitions(instance, run)
+    if not keys:
+        return []
     shard = run_shard(run)
+    selection = sorted(run.asset_selection, key=lambda key: CHAIN_STEPS.index(key.path[1])) if run.asset_selection else None
     return [
         dg.RunRequest(
-            job_name=run.job_name, partition_key=key, run_key=key,
+            job_name=publish_job_name(shard), partition_key=key, run_key=key, asset_selection=selection,  # type: ignore[arg-type]
             tags={**dataset_run_tags(key, shard), "dfc/trigger": "retry_of_batch", "dfc/batch_run": run.run_id,
                   UPSTREAM_RELEASES_TAG: ",".join(upstream_releases_of(run.tags, key))},
         )
-        for key in unpublished_partitions(instance, run)
+        for key in keys
     ]
 
 
 def batch_retry_sensor(jobs: Sequence) -> dg.SensorDefinition:
+    """Watches every run of the code location (monitored_jobs unset): the shards' jobs, and `__ASSET_JOB`, under which
+    the UI runs materializations and backfills of a shard's assets; it retries only runs over several partitions of
+    one shard's chain."""
     @dg.run_failure_sensor(
-        name="dfc_retry_failed_batches", monitored_jobs=list(jobs), request_jobs=list(jobs), default_status=automation_status(),
+        name="dfc_retry_failed_batches", request_jobs=list(jobs), default_status=automation_status(),
         minimum_interval_seconds=30,
-        description="When a run over several dataset versions fails, republishes each of its versions not yet published in a run of its own "
+        description="When a run over several dataset versions fails (a sensor's batch, a UI backfill or materialization of a shard's assets), "
+                    "republishes each of its versions not yet published in a run of its own "
                     "(once per version: run key = partition key), so one bad table never holds back the others of its batch.",
     )
     def dfc_retry_failed_batches(context: dg.RunFailureSensorContext):
         requests = retry_requests(context.instance, context.dagster_run)
         if not requests:
-            return dg.SkipReason(f"run {context.dagster_run.run_id}: not a batch, or every version of it is published")
+            return dg.SkipReason(f"run {context.dagster_run.run_id}: not a batch of one shard's chain, or every version of it is published")
         return requests
 
     return dfc_retry_failed_batches

@@ -6,6 +6,7 @@ from dfc_assets.partitions import partitions_name
 
 CATALOG_JOB = "build_catalog"
 AUDIT_JOB = "fixity_audit"
+CHAIN_STEPS = ("raw", "parquet", "zenodo_record", "torrent", "stac_item")  # a shard's assets [shard, step], in chain order
 
 
 def publish_job_name(shard: str) -> str:

@@ -40,13 +40,14 @@ class PublisherResource(dg.ConfigurableResource):
         return object_store(self.settings())
 
     @contextmanager
-    def open(self, log: Callable[[str], None]) -> Iterator[Publisher]:
+    def open(self, log: Callable[[str], None], holder: str = "") -> Iterator[Publisher]:
+        """``holder``: who publishes (the run), named in the dataset leases it takes (publication.dataset_lease)."""
         settings = self.settings()
         scratch = Path(tempfile.mkdtemp(prefix="dfc-", dir=self.scratch_dir))
         http = httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT})
         zenodo = ZenodoClient(settings.zenodo_url, zenodo_token(settings), user_agent=USER_AGENT)
         try:
-            yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=zenodo, scratch=scratch, log=log)
+            yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=zenodo, scratch=scratch, log=log, holder=holder)
         finally:
             http.close()
             close = getattr(zenodo, "close", None)

@@ -5,17 +5,27 @@ Runs reach the queue from sensors, the UI, backfills and the CLI; each carries `
 `dfc/dataset/{key}` (partitions.dataset_run_tags) before the run is queued, so the tag concurrency limits of
 dagster.yaml apply whatever launched it. It runs in the webserver and the daemon: it reads the run and, for a
 range, the shard's partition set in the instance; never the registry or the definitions.
+
+`dfc/dataset` (one run per value) keeps two runs of one dataset apart, and two batches of one shard, but not a
+batch and a run of one of its members (a retry, an operator's materialization), nor two UI backfill ranges that
+share datasets. So each publishing run also gets `dfc/lane` (one run per value, docker/dagster.yaml): its own
+`dfc/dataset`, unless a run of its shard not yet finished shares a dataset with it, whose lane it then joins and
+waits for. One query of the shard's unfinished runs per submission. The queue only spares runs a wait: what
+guarantees one publisher per dataset, for runs that never pass the queue too, is the dataset lease each step takes
+(publication.dataset_lease).
 """
 
 from __future__ import annotations
 
-from dagster import DagsterRun
+from dagster import DagsterRun, DagsterRunStatus, RunsFilter
 from dagster._core.run_coordinator import QueuedRunCoordinator, SubmitRunContext
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
-from dfc_assets.partitions import dataset_run_tags, partitions_name
+from dfc_assets.partitions import DATASET_TAG, DATASET_VERSIONS_TAG_PREFIX, SHARD_TAG, dataset_run_tags, partitions_name
 
 PUBLISH_JOB_PREFIX = "publish__"
+LANE_TAG = "dfc/lane"
+UNFINISHED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 
 
 def run_partitions(run: DagsterRun, instance=None) -> list[str]:
@@ -47,8 +57,29 @@ def run_shard(run: DagsterRun) -> str | None:
     return None
 
 
+def run_datasets(tags) -> set[str]:
+    """The dataset keys a run publishes, from its `dfc/dataset/{key}` tags."""
+    return {key.removeprefix(DATASET_VERSIONS_TAG_PREFIX) for key in tags if key.startswith(DATASET_VERSIONS_TAG_PREFIX)}
+
+
+def lane(run: DagsterRun, tags, instance=None) -> str | None:
+    """The run's `dfc/lane`: that of the newest unfinished run of its shard sharing a dataset with it, else its own
+    `dfc/dataset`; None for a run of no dataset."""
+    if not tags.get(DATASET_TAG):
+        return None
+    datasets, shard = run_datasets(tags), tags.get(SHARD_TAG)
+    if instance is not None and shard and datasets:
+        for other in instance.get_runs(RunsFilter(statuses=UNFINISHED, tags={SHARD_TAG: shard})):  # newest first
+            if other.run_id != run.run_id and other.tags.get(LANE_TAG) and datasets & run_datasets(other.tags):
+                return other.tags[LANE_TAG]
+    return tags[DATASET_TAG]
+
+
 def tags_to_add(run: DagsterRun, instance=None) -> dict[str, str]:
     wanted = dataset_run_tags(run_partitions(run, instance), run_shard(run))
+    joined = lane(run, {**run.tags, **wanted}, instance)
+    if joined is not None:
+        wanted[LANE_TAG] = joined
     return {key: value for key, value in wanted.items() if run.tags.get(key) != value}
 
 

@@ -86,12 +86,14 @@ def publish_each_version(context: dg.AssetExecutionContext, publisher: Publisher
 
     One partition: its error is the step's. Several: a failing version does not stop the others; the step then
     records the versions it published and fails naming each failed dataset version (the run's sensor or the
-    embedded runner republishes the unpublished ones one per run; every step is idempotent).
+    embedded runner republishes the unpublished ones one per run; every step is idempotent). Each step takes its
+    dataset's lease around the work on each version (publication.dataset_lease), so runs that overlap in datasets,
+    however launched, publish one at a time; the lease names this run to any run that waits for it.
     """
     keys = in_publishing_order(context.partition_keys)
     done: dict[str, dict] = {}
     failed: list[tuple[str, Exception]] = []
-    with publisher.open(context.log.info) as pub:
+    with publisher.open(context.log.info, holder=f"run {context.run_id} ({context.job_name})") as pub:
         for key in keys:
             try:
                 spec, version = dataset_of_partition(pub.store, shard, key)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dfc_assets.code_version import TRANSFORM_CODE_VERSION, code_version
 from dfc_assets.publication.context import PublicationError, Publisher, label
+from dfc_assets.publication.dataset_lease import done_or_do
 from dfc_assets.publication.footprint_png import canada_polygon, footprint_png
 from dfc_assets.publication.raw import download_archive
 from dfc_assets.publication.scratch import admit, evict, record_contiguous, record_digests, recorded_digests
@@ -60,10 +61,18 @@ def load_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Arti
 
 
 def build_artifact(publisher: Publisher, spec: DatasetSpec, version: str) -> Artifact:
-    existing = load_artifact(publisher, spec, version)
-    if existing is not None:
-        publisher.log(f"{label(spec, version)}: artifact already under releases/ (sha256 {existing.manifest.primary.sha256}); keeping it")
+    """The version's files and manifest under releases/, or those already there (one publisher of the dataset at a
+    time: ``dataset_lease``)."""
+    def built() -> Artifact | None:
+        existing = load_artifact(publisher, spec, version)
+        if existing is not None:
+            publisher.log(f"{label(spec, version)}: artifact already under releases/ (sha256 {existing.manifest.primary.sha256}); keeping it")
         return existing
+
+    return done_or_do(publisher, spec, version, "parquet", built, lambda: _transform_and_store(publisher, spec, version))
+
+
+def _transform_and_store(publisher: Publisher, spec: DatasetSpec, version: str) -> Artifact:
     keys = publisher.keys(spec, version)
     workdir = publisher.work_dir(spec, version, "parquet")
     archived = download_archive(publisher, spec, version, workdir / "raw")

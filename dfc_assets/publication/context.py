@@ -28,6 +28,7 @@ class Publisher:
     zenodo: ZenodoClient
     scratch: Path
     log: Callable[[str], None] = field(default=lambda message: None)
+    holder: str = ""  # who publishes (e.g. "run 1f2e... of publish__statcan_table_10"); named to whoever waits for it
 
     def keys(self, spec: DatasetSpec, version: str) -> VersionKeys:
         return VersionKeys(spec.id, version)

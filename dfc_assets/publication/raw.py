@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.dataset_lease import done_or_do
 from dfc_assets.publication.published import Published
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.sources import SourceError, UnexpectedContent, fetch_release
@@ -65,11 +66,18 @@ def load_archive(publisher: Publisher, spec: DatasetSpec, version: str) -> RawAr
 
 def archive_raw(publisher: Publisher, spec: DatasetSpec, version: str, *, upstream_releases: tuple[str, ...] = ()) -> RawArchive:
     """``upstream_releases``: what the sensor saw upstream since the previous version (changes inside the release
-    cadence's window coalesce into this one); recorded in the archive index and the build manifest."""
-    existing = load_archive(publisher, spec, version)
-    if existing is not None:
-        publisher.log(f"{label(spec, version)}: upstream files already archived ({len(existing.files)} files); not downloading again")
+    cadence's window coalesce into this one); recorded in the archive index and the build manifest.
+    One publisher of the dataset at a time (``dataset_lease``): a second one waits, then finds the archive."""
+    def archived() -> RawArchive | None:
+        existing = load_archive(publisher, spec, version)
+        if existing is not None:
+            publisher.log(f"{label(spec, version)}: upstream files already archived ({len(existing.files)} files); not downloading again")
         return existing
+
+    return done_or_do(publisher, spec, version, "raw", archived, lambda: _download_and_archive(publisher, spec, version, upstream_releases))
+
+
+def _download_and_archive(publisher: Publisher, spec: DatasetSpec, version: str, upstream_releases: tuple[str, ...]) -> RawArchive:
     keys = publisher.keys(spec, version)
     workdir = publisher.work_dir(spec, version, "raw")
     try:

@@ -13,6 +13,7 @@ from dfc_assets.catalog.inbox import announce_item
 from dfc_assets.catalog.item import ExtraFile, TorrentV1, VersionFacts, build_item
 from dfc_assets.catalog.validate import validate_item
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.dataset_lease import dataset_lease
 from dfc_assets.publication.footprint_png import CANADA_BBOX, canada_polygon
 from dfc_assets.publication.latest import promote_latest
 from dfc_assets.publication.scratch import evict
@@ -109,9 +110,20 @@ def version_facts(publisher: Publisher, spec: DatasetSpec, version: str) -> Vers
 
 
 def write_stac_item(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedItem:
+    """The version's item (written once), announced to the catalog, then processed/ moved forward to it.
+
+    Always under the dataset's lease (``dataset_lease``), even when the item exists: processed/ is one pointer per
+    dataset, and two runs promoting two versions at once could move it backwards; a rerun finishes a torn move."""
+    with dataset_lease(publisher, spec, version, "stac_item"):
+        return _write_and_promote(publisher, spec, version)
+
+
+def _write_and_promote(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedItem:
     keys = publisher.keys(spec, version)
     existing = publisher.published.item(spec.id, version)
-    if existing is None:
+    if existing is not None:
+        publisher.log(f"{label(spec, version)}: STAC item already written; keeping it")
+    else:
         item = build_item(version_facts(publisher, spec, version))
         try:
             validate_item(item)

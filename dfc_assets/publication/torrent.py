@@ -24,6 +24,7 @@ from pathlib import Path
 
 from dfc_assets import __version__
 from dfc_assets.publication.context import PublicationError, Publisher, label
+from dfc_assets.publication.dataset_lease import done_or_do
 from dfc_assets.publication.progress import hashing_progress
 from dfc_assets.publication.scratch import CacheMismatch, local_copy, recorded_contiguous, recorded_digests
 from dfc_assets.publication.zenodo_record import published_record
@@ -150,11 +151,21 @@ def load_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
 
 
 def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
-    """Publish both torrents of the version (each write-once); returns the main one with `.v1` set."""
-    existing = load_torrent(publisher, spec, version)
-    if existing is not None and existing.v1 is not None:
-        publisher.log(f"{label(spec, version)}: torrents already published (btih {existing.info.infohash_v1}, v1 {existing.v1.info.infohash_v1}); keeping them")
-        return existing
+    """Publish both torrents of the version (each write-once); returns the main one with `.v1` set.
+
+    One publisher of the dataset at a time (``dataset_lease``): a second one waits, then finds both torrents."""
+    def published() -> PublishedTorrent | None:
+        existing = load_torrent(publisher, spec, version)
+        if existing is not None and existing.v1 is not None:
+            publisher.log(f"{label(spec, version)}: torrents already published (btih {existing.info.infohash_v1}, v1 {existing.v1.info.infohash_v1}); keeping them")
+            return existing
+        return None
+
+    return done_or_do(publisher, spec, version, "torrent", published, lambda: _build_and_publish(publisher, spec, version))
+
+
+def _build_and_publish(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
+    existing = load_torrent(publisher, spec, version)  # a main torrent without its v1 half (published before v1 existed)
     keys = publisher.keys(spec, version)
     if existing is not None and not existing.info.multi_file:
         # published before v1 torrents existed: its v1 half needs no reading of the file

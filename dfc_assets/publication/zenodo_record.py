@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dfc_assets.publication.artifact import load_artifact
 from dfc_assets.publication.context import PublicationError, Publisher, canonical_json, label
+from dfc_assets.publication.dataset_lease import done_or_do
 from dfc_assets.publication.scratch import local_release_file
 from dfc_assets.registry import DatasetSpec
 from dfc_assets.storage import CATALOG
@@ -89,11 +90,19 @@ def deposit_metadata(spec: DatasetSpec, version: str, manifest: Manifest, *, lin
 
 
 def publish_zenodo(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord:
-    keys = publisher.keys(spec, version)
-    done = published_record(publisher, spec, version)
-    if done is not None:
-        publisher.log(f"{label(spec, version)}: already published on Zenodo as {done.doi}; nothing to do")
+    """The version's Zenodo record, published now or before. One publisher of the dataset at a time
+    (``dataset_lease``): two would race on the concept's one new-version draft, or each create a concept."""
+    def published() -> PublishedRecord | None:
+        done = published_record(publisher, spec, version)
+        if done is not None:
+            publisher.log(f"{label(spec, version)}: already published on Zenodo as {done.doi}; nothing to do")
         return done
+
+    return done_or_do(publisher, spec, version, "zenodo_record", published, lambda: _publish(publisher, spec, version))
+
+
+def _publish(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedRecord:
+    keys = publisher.keys(spec, version)
     artifact = load_artifact(publisher, spec, version)
     if artifact is None:
         raise PublicationError(f"{label(spec, version)}: no artifact under {keys.release_prefix}; materialize parquet first")

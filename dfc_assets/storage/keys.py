@@ -132,6 +132,11 @@ def parse_version_key(key: str, *, top: str = RELEASES_PREFIX) -> ReleaseKey | N
     return ReleaseKey(*parts)
 
 
+def publishing_lease(dataset_id: str) -> str:
+    """The lease of whoever publishes the dataset now (one run at a time, every step of every version; mutable)."""
+    return f"state/publishing/{dataset_id}.lease"
+
+
 def processed_file(dataset_id: str, extension: str) -> str:
     """The latest version's file with this extension, under the dataset's name."""
     return f"processed/{dataset_id}.{extension}"

@@ -132,3 +132,34 @@ def test_waiters_on_a_stale_lease_hold_it_one_at_a_time(store):
         thread.join(timeout=120)
     assert not errors and not any(t.is_alive() for t in threads)
     assert most[0] == 1
+
+
+def test_a_renewed_lease_outlives_its_first_expiry_and_is_not_taken_over(store):
+    """The holder's heartbeat (renew_seconds) keeps a short lease alive for as long as the work takes."""
+    events: list[str] = []
+    held, release = threading.Event(), threading.Event()
+    messages: list[str] = []
+
+    def holder():
+        with writer_lock(store, KEY, what="dataset", lease_seconds=0.4, renew_seconds=0.1, holder="run h, step raw"):
+            events.append("holder in")
+            held.set()
+            release.wait(timeout=30)
+            events.append("holder out")
+
+    def waiter():
+        with writer_lock(store, KEY, what="dataset", wait_seconds=30, poll_seconds=0.05, log=messages.append):
+            events.append("waiter in")
+
+    first = threading.Thread(target=holder, daemon=True)
+    first.start()
+    assert held.wait(timeout=30)
+    second = threading.Thread(target=waiter, daemon=True)
+    second.start()
+    time.sleep(0.8)  # two lease lengths: without renewal the waiter would take the lease over
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert events == ["holder in", "holder out", "waiter in"]
+    assert any("waiting for run h, step raw" in m for m in messages) and not any("taking over" in m for m in messages)
+    assert store.head(KEY) is None
