@@ -30,10 +30,12 @@ class DemoReport:
     failures: list[str] = field(default_factory=list)
     catalog_url: str | None = None
     event_log: str | None = None
+    already_published: int = 0  # current versions every step had already published: no run this time
 
     def as_json(self) -> dict:
         return {"catalog_path": self.catalog_path, "catalog_url": self.catalog_url, "catalog_rows": self.catalog_rows,
-                "versions": self.versions, "failures": self.failures, "event_log": self.event_log}
+                "versions": self.versions, "failures": self.failures, "event_log": self.event_log,
+                "already_published": self.already_published}
 
     def lines(self) -> list[str]:
         """The report a newcomer reads: per version where it is published, then the catalog and how to look at it."""
@@ -49,6 +51,8 @@ class DemoReport:
                 f"  magnet      {row['magnet']}",
                 f"  processed/  {row['processed_url'] or 'not moved to this version (a newer one is there)'}",
             ]
+        if self.already_published:
+            out += ["", f"{self.already_published} of these version(s) were already published (every step done): no run this time"]
         out += ["", f"catalog: {self.catalog_path} ({self.catalog_rows} rows)" + (f", served at {self.catalog_url}" if self.catalog_url else "")]
         example, doi = (self.versions[0]["dataset_key"], self.versions[0]["doi"]) if self.versions else ("DATASET", "DOI")
         out += ["  look at it: `make dev` (the Dagster UI, http://127.0.0.1:3000, on the same store),",
@@ -59,9 +63,10 @@ class DemoReport:
         return out
 
 
-def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Callable[[str], None]) -> list[str]:
+def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[str], int]:
     """Add each dataset's current upstream version as a partition and run its shard's publishing job (several versions
-    a run, Embedded.publish_many); returns failures."""
+    a run, Embedded.publish_many), for the versions not already published through every step; returns the failures
+    and how many versions were already published."""
     failures, current = [], []
     with httpx.Client(timeout=60, headers={"User-Agent": USER_AGENT}) as client:
         for spec in specs:
@@ -69,10 +74,13 @@ def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Calla
                 current.append((spec, current_release(spec, run.settings, client).version))
             except Exception as error:  # one failing source never stops the others
                 failures.append(f"{spec.key}: {error}")
-    published = run.publish_many(current, progress=lambda batch: say(f"  {batch}: publishing (raw, parquet, Zenodo, torrent, STAC item) ..."))
+    todo = run.unfinished(current)
+    if len(todo) < len(current):
+        say(f"  {len(current) - len(todo)} already published (every step done), {len(todo)} to publish")
+    published = run.publish_many(todo, progress=lambda batch: say(f"  {batch}: publishing (raw, parquet, Zenodo, torrent, STAC item) ..."))
     for failure in published:
         say(f"  FAILED: {failure}")
-    return failures + published
+    return failures + published, len(current) - len(todo)
 
 
 def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
@@ -174,7 +182,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport
         specs = demo_datasets(run.settings, say)
         try:
             say(f"publishing {len(specs)} dataset(s) through Dagster (event log: {event_log})")
-            failures = publish_current_versions(run, specs, say)
+            failures, already = publish_current_versions(run, specs, say)
             say("  catalog: rebuilding ...")
             failure = run.build_catalog()
             if failure:
@@ -187,4 +195,4 @@ def run_demo(workdir: Path, *, say: Callable[[str], None] = print) -> DemoReport
             write_event_log(run, event_log)
         catalog_path = Path(run.settings.local_store_root or "") / CATALOG
         catalog_rows = pq.read_metadata(catalog_path).num_rows if catalog_path.exists() else 0
-        return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures, catalog_url, str(event_log))
+        return DemoReport(str(catalog_path), catalog_rows, rows, failures + torrent_failures, catalog_url, str(event_log), already)

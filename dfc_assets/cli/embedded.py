@@ -119,6 +119,15 @@ class Embedded:
         result = self.publish_run(spec, version)
         return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
 
+    def unfinished(self, versions: list[tuple[DatasetSpec, str]]) -> list[tuple[DatasetSpec, str]]:
+        """The versions some publishing step has not finished for, as the store says (``Published.finished``);
+        a version stopped after any step is among them (its run resumes it)."""
+        from dfc_assets.defs.resources import object_store
+        from dfc_assets.publication.published import Published
+
+        finished = Published(object_store(self.settings)).finished((spec.id, version) for spec, version in versions)
+        return [(spec, version) for spec, version in versions if (spec.id, version) not in finished]
+
     def batch_run(self, shard: str, keys: list[str]):
         """One run of the shard's job over a contiguous stretch of its partition set (a range)."""
         tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1], **dataset_run_tags(keys, shard), "dfc/trigger": "cli"}
