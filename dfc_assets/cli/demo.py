@@ -6,6 +6,7 @@ import hashlib
 import os
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,31 +84,45 @@ def publish_current_versions(run: Embedded, specs: list[DatasetSpec], say: Calla
     return failures + published, len(current) - len(todo)
 
 
+TORRENT_CHECKS_AT_ONCE = 8
+"""Torrent downloads the demo's check runs at the same time (each its own libtorrent session; mostly waiting)."""
+
+
 def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable[[str], None]) -> tuple[list[dict], list[str]]:
-    """Download every published version from its web seeds only and compare its sha256."""
+    """Download every published version from its web seeds only and compare its sha256 (several at a time)."""
     settings = publisher.settings
     rows, failures = [], []
 
     def local_path(key: str) -> str:
         return str(Path(settings.local_store_root) / key) if settings.local_store_root else publisher.store.public_url(key)
 
+    versions = []
     for spec in specs:
         for published in publisher.published.all_versions(spec.id):
-            version, manifest, record = published.version, published.manifest, published.record
-            torrent = load_torrent(publisher, spec, version)
-            if record is None or torrent is None or manifest is None:
-                failures.append(f"{spec.key} version {version}: not fully published")
+            torrent = load_torrent(publisher, spec, published.version)
+            if published.record is None or torrent is None or published.manifest is None:
+                failures.append(f"{spec.key} version {published.version}: not fully published")
                 continue
-            primary = manifest.primary
-            target = publisher.scratch / "downloads" / spec.key / version
+            versions.append((spec, published, torrent))
+
+    def download(spec: DatasetSpec, published, torrent) -> dict[str, str]:
+        manifest = published.manifest
+        downloaded = download_from_web_seeds(torrent.data, publisher.scratch / "downloads" / spec.key / published.version, timeout=180)
+        # one file: the file itself; several: the torrent's folder holding every file of the version
+        return {f.name: hashlib.sha256((downloaded / f.name if downloaded.is_dir() else downloaded).read_bytes()).hexdigest()
+                for f in (manifest.files if downloaded.is_dir() else (manifest.primary,))}
+
+    pool = ThreadPoolExecutor(TORRENT_CHECKS_AT_ONCE, thread_name_prefix="torrent-check")
+    try:
+        downloads = [pool.submit(download, *entry) for entry in versions]
+        for (spec, published, torrent), future in zip(versions, downloads):
+            version, manifest, record = published.version, published.manifest, published.record
             try:
-                downloaded = download_from_web_seeds(torrent.data, target, timeout=180)
-                # one file: the file itself; several: the torrent's folder holding every file of the version
-                digests = {f.name: hashlib.sha256((downloaded / f.name if downloaded.is_dir() else downloaded).read_bytes()).hexdigest()
-                           for f in (manifest.files if downloaded.is_dir() else (primary,))}
+                digests = future.result()
             except Exception as error:
                 failures.append(f"{spec.key} version {version}: torrent download from web seeds failed: {error}")
                 continue
+            primary = manifest.primary
             wrong = [f"{f.name} has sha256 {digests[f.name]}, the manifest {f.sha256}" for f in manifest.files if f.name in digests and digests[f.name] != f.sha256]
             failures += [f"{spec.key} version {version}: torrent download: {problem}" for problem in wrong]
             say(f"  {spec.key} {version}: {', '.join(digests)} downloaded from its web seeds only, sha256 {'DIFFERS' if wrong else 'matches'}")
@@ -128,6 +143,8 @@ def check_torrents(publisher: Publisher, specs: list[DatasetSpec], say: Callable
                 "torrent_v1_path": local_path(published.torrent_v1.key) if published.torrent_v1 else None,
                 "web_seeds": list(torrent.info.web_seeds), "downloaded_sha256_matches": not wrong,
             })
+    finally:  # on Ctrl-C, SIGTERM or an error: the downloads under way end, the queued ones never start
+        pool.shutdown(wait=True, cancel_futures=True)
     return rows, failures
 
 
