@@ -43,7 +43,11 @@ def _embedded(workdir: Path, spec: DatasetSpec, versions: list[str]) -> int:
 
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     with embedded(workdir, say) as run:
-        failures = run.publish_many([(spec, version) for version in versions], progress=lambda batch: say(f"publishing {batch} ..."))
+        todo = run.unfinished([(spec, version) for version in versions])
+        if len(todo) < len(versions):
+            done = [version for version in versions if (spec, version) not in todo]
+            say(f"{spec.key}: {len(done)} version(s) already published (every step done): {', '.join(done)}")
+        failures = run.publish_many(todo, progress=lambda batch: say(f"publishing {batch} ..."))
         catalog_failure = run.build_catalog()
     for failure in failures + ([catalog_failure] if catalog_failure else []):
         print(f"FAILED: {failure}")

@@ -17,6 +17,7 @@ from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, 
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from dfc_assets.cli.run_liveness import patch_pool_wait, process_tags, sweep_dead_runs, wait_for_pools, was_interrupted
+from dfc_assets.cli.sqlite_instance import sqlite_kept_open
 from dfc_assets.defs.jobs import CATALOG_JOB, publish_job_name
 from dfc_assets.partitions import contiguous_batches, dataset_run_tags, partition_key, partitions_name, partitions_per_run, shard_of, split_partition_key
 from dfc_assets.registry import DatasetSpec
@@ -99,11 +100,12 @@ class Embedded:
         job_def = self.defs.resolve_job_def(job_name)
         wait_for_pools(self.instance, job_def, self.say)
         run_config = {**in_process_run_config(), "loggers": {"console": {"config": {"log_level": self.console_log_level}}}}
-        run = self.instance.create_run_for_job(
-            job_def=job_def, run_config=run_config, tags={**tags, **process_tags()},
-            remote_job_origin=remote_origin(job_name), job_code_origin=job.get_python_origin(),
-        )
-        result = execute_run(job, run, self.instance)
+        with sqlite_kept_open():  # the run's own event file, for as long as the run
+            run = self.instance.create_run_for_job(
+                job_def=job_def, run_config=run_config, tags={**tags, **process_tags()},
+                remote_job_origin=remote_origin(job_name), job_code_origin=job.get_python_origin(),
+            )
+            result = execute_run(job, run, self.instance)
         if was_interrupted(result):
             raise KeyboardInterrupt(f"run {result.run_id} of {job_name} was interrupted")
         return result
@@ -118,6 +120,15 @@ class Embedded:
         """Publish one version; the failure, if any."""
         result = self.publish_run(spec, version)
         return None if result.success else f"{spec.key} version {version}: run {result.run_id} failed: {first_failure(result)}"
+
+    def unfinished(self, versions: list[tuple[DatasetSpec, str]]) -> list[tuple[DatasetSpec, str]]:
+        """The versions some publishing step has not finished for, as the store says (``Published.finished``);
+        a version stopped after any step is among them (its run resumes it)."""
+        from dfc_assets.defs.resources import object_store
+        from dfc_assets.publication.published import Published
+
+        finished = Published(object_store(self.settings)).finished((spec.id, version) for spec, version in versions)
+        return [(spec, version) for spec, version in versions if (spec.id, version) not in finished]
 
     def batch_run(self, shard: str, keys: list[str]):
         """One run of the shard's job over a contiguous stretch of its partition set (a range)."""
@@ -200,6 +211,7 @@ def embedded(workdir: Path, say: Callable[[str], None] = print, *, console_log_l
             say(f"using the local services already running for {workdir}")
         os.environ["DFC_SERVICES_FILE"] = str(workdir / SERVICES_FILE)
         os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(workdir))
+        stack.enter_context(sqlite_kept_open())  # before the instance: its files are kept open for the session
         instance = stack.enter_context(dg.DagsterInstance.get())
         defs = current_definitions()
 

@@ -13,6 +13,7 @@ from dfc_assets import __version__
 from dfc_assets.publication.context import Publisher
 from dfc_assets.settings import Settings, load_settings, zenodo_token
 from dfc_assets.storage import LocalFolderStore, ObjectStore, S3ObjectStore
+from dfc_assets.tls import tls_context
 from dfc_assets.zenodo import ZenodoClient
 
 USER_AGENT = f"dfc_assets/{__version__} (Data for Canada; +https://dataforcanada.org)"
@@ -44,7 +45,7 @@ class PublisherResource(dg.ConfigurableResource):
         """``holder``: who publishes (the run), named in the dataset leases it takes (publication.dataset_lease)."""
         settings = self.settings()
         scratch = Path(tempfile.mkdtemp(prefix="dfc-", dir=self.scratch_dir))
-        http = httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT})
+        http = httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), headers={"User-Agent": USER_AGENT}, verify=tls_context())
         zenodo = ZenodoClient(settings.zenodo_url, zenodo_token(settings), user_agent=USER_AGENT)
         try:
             yield Publisher(settings=settings, store=object_store(settings), http=http, zenodo=zenodo, scratch=scratch, log=log, holder=holder)

@@ -11,7 +11,7 @@ version and the key (a corrupt manifest must never read as "not published yet").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -21,11 +21,13 @@ from dfc_assets.storage.keys import (
 )
 from dfc_assets.storage.store import ObjectStore
 from dfc_assets.transform.manifest import Manifest, ManifestFile
-from dfc_assets.versions import sort_versions
+from dfc_assets.versions import is_newer, sort_versions
 from dfc_assets.zenodo.record import PublishedFile, PublishedRecord
 
 
 T = TypeVar("T")
+ONE_LIST_FROM = 20
+"""``Published.finished`` lists all of releases/ once when asked about this many versions or more, else each version's prefix."""
 
 
 class PublishedStateError(RuntimeError):
@@ -262,6 +264,34 @@ class Published:
         keys = VersionKeys(dataset_id, version)
         return frozenset(info.key[len(keys.release_prefix):] for info in self.store.list(keys.release_prefix)
                          if "/" not in info.key[len(keys.release_prefix):])
+
+    def release_listings(self) -> dict[tuple[str, str], frozenset[str]]:
+        """(dataset, version) -> the file names under releases/{D}/{version}/, for every dataset, from one LIST of releases/."""
+        found: dict[tuple[str, str], set[str]] = {}
+        for info in self.store.list(RELEASES_PREFIX):
+            parsed = parse_version_key(info.key)
+            if parsed is not None:
+                found.setdefault((parsed.dataset_id, parsed.version), set()).add(parsed.name)
+        return {pair: frozenset(names) for pair, names in found.items()}
+
+    def finished(self, versions: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of these (dataset, version) pairs, those every publishing step has finished: the STAC item is written (its
+        step writes it only once the files, the Zenodo record and the torrent are all there) and processed/ serves
+        that version or a newer one (the item's step moves it last). A version stopped at any step is not finished.
+
+        One LIST of releases/ when asked about many versions (one LIST a version otherwise: 8,000 versions of 7 files
+        on S3 are then 56 LIST pages, not 8,000 requests), then one GET of the processed/ pointer of each dataset
+        with an item. 8,000 versions on a local store: 3.7 s (the LIST 3.4 s; threads for the GETs made it slower)."""
+        wanted = set(versions)
+        if len(wanted) >= ONE_LIST_FROM:
+            listed = self.release_listings()
+            names = {pair: listed.get(pair, frozenset()) for pair in wanted}
+        else:
+            names = {(d, v): self.release_listing_of(d, v) for d, v in wanted}
+        with_item = [(d, v) for (d, v), present in names.items()
+                     if VersionKeys(d, v).stac_item.rsplit("/", 1)[-1] in present]
+        serving = {d: self.latest_version(d) for d in {d for d, _ in with_item}}
+        return {(d, v) for d, v in with_item if serving[d] is not None and not is_newer(v, serving[d])}
 
     def all_versions(self, dataset_id: str) -> Iterator[PublishedVersion]:
         """Every version of a dataset in release order, from one LIST plus the GETs of what exists."""

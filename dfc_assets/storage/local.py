@@ -156,8 +156,18 @@ class LocalFolderStore:
         found = []
         base = self.root.resolve()
         folder = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root  # walk only below the prefix
+        inside: dict[Path, bool] = {}  # folder -> whether it really is under the root (resolved once a folder, not a file)
+
+        def confined(path: Path) -> bool:
+            if path.is_symlink():
+                return base in path.resolve().parents
+            if path.parent not in inside:
+                real = path.parent.resolve()
+                inside[path.parent] = real == base or base in real.parents
+            return inside[path.parent]
+
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith(".incoming-") and base in path.resolve().parents:
+            if path.is_file() and not path.name.startswith(".incoming-") and confined(path):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     found.append(ObjectInfo(key=key, size=path.stat().st_size))

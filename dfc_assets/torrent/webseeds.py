@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
+from dfc_assets.tls import tls_context
+
 from .metainfo import BuiltTorrent, TorrentFile, TorrentInfo, read_torrent, with_web_seeds
 
 SPAN_BYTES = 64 * 1024 * 1024  # consecutive pieces are read in spans of about this size
@@ -217,7 +219,7 @@ def verify_web_seed(
     limit = _Deadline(deadline if deadline is not None else default_deadline(info, len(chosen), timeout), timeout)
     target = file_url(url, info.files[0].path)
     own_client = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=True)
+    http = client or httpx.Client(timeout=timeout, follow_redirects=True, verify=tls_context())
     size: int | None = None
     range_ok = False
     checked: list[int] = []
@@ -294,7 +296,7 @@ def verify_web_seeds(
     urls = list(urls)
     if not urls:
         return []
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client, \
+    with httpx.Client(timeout=timeout, follow_redirects=True, verify=tls_context()) as client, \
             ThreadPoolExecutor(min(MAX_PARALLEL_MIRRORS, len(urls)), thread_name_prefix="web-seed-check") as pool:
         futures = [pool.submit(verify_web_seed, info, u, samples=samples, full=full, pieces=pieces, seed=seed,
                                client=client, timeout=timeout, deadline=deadline) for u in urls]

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from dfc_assets import __version__
+from dfc_assets.tls import tls_context
 from dfc_assets.zenodo.rate_limit import RateLimitDeadlineError, RateLimiter, rate_limiter_from_environment
 
 DEFAULT_USER_AGENT = f"dfc_assets/{__version__} (+https://dataforcanada.org)"
@@ -115,7 +116,7 @@ class ZenodoClient:
         self._http = httpx.Client(
             base_url=base,
             headers={"Authorization": f"Bearer {token}", "User-Agent": user_agent, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 30.0)),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 30.0)), verify=tls_context(),
         )
 
     def __repr__(self) -> str:

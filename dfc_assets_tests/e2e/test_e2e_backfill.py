@@ -38,6 +38,19 @@ def test_old_versions_publish_without_moving_processed_back(backfilled):
     assert raw_index["files"][0]["url"].endswith("/boundaries/lpr_000b16a_e_synthetic.zip")
 
 
+def test_a_backfill_of_published_versions_launches_no_publishing_run(backfilled, capsys):
+    from dfc_assets.defs.jobs import publish_job_name
+
+    def publishing_runs() -> int:
+        return sum(run.job_name.startswith(publish_job_name("")) for run in backfilled.instance.get_runs())
+
+    before = publishing_runs()
+    capsys.readouterr()
+    assert main(["backfill", BOUNDARY.key, "2016", "2011", "--workdir", str(backfilled.workdir)]) == 0
+    assert publishing_runs() == before
+    assert f"{BOUNDARY.key}: 2 version(s) already published (every step done): 2011, 2016" in capsys.readouterr().err
+
+
 def test_the_catalog_links_versions_in_release_order(backfilled):
     items = {item["properties"]["version"]: item for item in read_catalog(backfilled.store_root / CATALOG) if item["collection"] == BOUNDARY.id}
     assert sorted(items) == ["2011", "2016", "2022-02-09"]

@@ -3,8 +3,10 @@
 `DFC_SAMPLE_WDS_TABLES=N DFC_REGISTRY=dfc_assets/registry/examples/statcan-tables.yaml dfc demo --workdir DIR`:
 every current table (the synthetic ones and the real 33100036) is published with its own concept DOI, torrent,
 STAC item and catalog row; `dfc demo --json` lists them; `dfc status`, `dfc versions statcan_table_{pid}` and
-`dfc verify` answer for a member; a second demo creates nothing new. DFC_E2E_DEMO_TABLES sets N (default 4, for the
-suite's time; the demo itself runs in its own process, the operator commands in this one).
+`dfc verify` answer for a member; a second demo launches no publishing run and creates nothing new; a third, after
+one version lost its torrent and STAC item (a crash after zenodo_record), runs that version alone and finishes it.
+DFC_E2E_DEMO_TABLES sets N (default 4, for the suite's time; the demo itself runs in its own process, the operator
+commands in this one).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from dfc_assets.cli.main import main
+from dfc_assets.defs.jobs import publish_job_name
 from dfc_assets.registry import forget_registered_datasets, packaged_registry_path, statcan_table_id, statcan_table_key
 from dfc_assets.services.synthetic_wds import synthetic_cubes
 
@@ -40,6 +44,12 @@ def demo(workdir: Path) -> dict:
                             capture_output=True, text=True, timeout=TIMEOUT, env=env | the_demo_environment(workdir))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     return json.loads(result.stdout)
+
+
+def publishing_runs(workdir: Path) -> list[dg.DagsterRun]:
+    """The runs of a publishing job recorded in the demo's Dagster instance (dagster_home/ of the workdir)."""
+    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
+        return [run for run in instance.get_runs() if run.job_name.startswith(publish_job_name(""))]
 
 
 @pytest.fixture
@@ -90,10 +100,28 @@ def test_the_collection_demo_publishes_every_table_with_its_own_doi(tmp_path, df
     verified = dfc(workdir, "verify", member["dataset_key"], member["version"])
     assert verified["passed"] and {check["name"] for check in verified["checks"]} >= {"artifact_matches_manifest", "web_seeds_serve_the_torrent"}
 
-    again = demo(workdir)  # the same folder: nothing new is created
-    assert again["failures"] == []
+    runs = len(publishing_runs(workdir))
+    again = demo(workdir)  # the same folder: every version is published already, no run, nothing new is created
+    assert again["failures"] == [] and again["already_published"] == len(keys)
+    assert len(publishing_runs(workdir)) == runs
     assert {(r["dataset_key"], r["version"], r["doi"], r["concept_doi"]) for r in again["versions"]} == {
         (r["dataset_key"], r["version"], r["doi"], r["concept_doi"]) for r in rows.values()}
     releases = workdir / "store" / "releases"
     assert sorted(p.name for p in releases.iterdir()) == sorted(statcan_table_id(pid) for pid in members)
     assert all(len(list((releases / statcan_table_id(pid)).iterdir())) == 1 for pid in members)
+
+    # one version stopped after zenodo_record (its torrents and STAC item never written): the rerun runs it alone
+    broken = rows[keys[-1]]
+    folder = releases / broken["dataset"] / broken["version"]
+    for path in [*folder.glob("*.torrent"), *folder.glob("*.item.json")]:
+        path.unlink()
+    for path in (workdir / "store" / "processed").glob(f"{broken['dataset']}.*"):
+        path.unlink()
+    healed = demo(workdir)
+    assert healed["failures"] == [] and healed["already_published"] == len(keys) - 1
+    after = publishing_runs(workdir)  # newest first
+    resumed = after[: len(after) - runs]
+    assert [run.tags.get("dagster/partition") for run in resumed] == [f"{broken['dataset_key']}:{broken['version']}"]
+    row = next(r for r in healed["versions"] if r["dataset_key"] == broken["dataset_key"])
+    assert (row["doi"], row["downloaded_sha256_matches"]) == (broken["doi"], True) and row["processed_url"]
+    assert healed["catalog_rows"] == len(keys)

@@ -117,3 +117,20 @@ def test_complete_manifest_only_when_every_file_is_there(publisher):
     publisher.store.delete(keys.release_file(keys.file_name("parquet")))
     assert published.complete_manifest(SPEC.id, "2021") is None
     assert published.complete_manifest(SPEC.id, "2030") is None
+
+
+@pytest.mark.parametrize("one_list_from", [1, 1000], ids=["one-list-of-releases", "a-list-per-version"])
+def test_finished_versions_have_their_item_and_processed_at_them_or_newer(publisher, monkeypatch, one_list_from):
+    from dfc_assets.publication import published as module
+    from dfc_assets.storage.keys import processed_pointer
+
+    monkeypatch.setattr(module, "ONE_LIST_FROM", one_list_from)
+    for version in ("2016", "2021", "2021.1", "2022"):
+        put_version(publisher, version, {"parquet": version.encode()}, torrent=version != "2022")
+    for version in ("2016", "2021", "2021.1"):  # 2022 stopped after zenodo_record: no torrent, no item
+        publisher.store.put_bytes(VersionKeys(SPEC.id, version).stac_item, b"{}")
+    pointer = {"dataset_id": SPEC.id, "version": "2021", "files": []}
+    publisher.store.put_bytes(processed_pointer(SPEC.id), json.dumps(pointer).encode())
+    asked = [(SPEC.id, v) for v in ("2016", "2021", "2021.1", "2022", "2030")] + [("other_dataset", "2021")]
+    # 2021.1 has its item but processed/ was never moved to it (stopped inside stac_item): not finished
+    assert Published(publisher.store).finished(asked) == {(SPEC.id, "2016"), (SPEC.id, "2021")}
