@@ -23,6 +23,7 @@ from dfc_assets.publication.context import Publisher
 from dfc_assets.registry import load_registry
 from dfc_assets.storage import CATALOG, CATALOG_BUILDS_PREFIX, LocalFolderStore, VersionKeys
 from dfc_assets_tests.catalog.catalog_samples import MONTREAL_BBOX, version_facts
+from dfc_assets_tests.threads import in_threads
 
 SPECS = sorted(load_registry(), key=lambda spec: spec.key)
 WAIT_SECONDS = 60
@@ -60,26 +61,8 @@ def published_ids(store) -> list[str]:
     return sorted(item["id"] for item in read_catalog(path))
 
 
-def run_together(*calls):
-    """Start every call at the same moment in its own thread; re-raise the first failure."""
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def worker(call):
-        try:
-            barrier.wait(timeout=WAIT_SECONDS)
-            call()
-        except BaseException as error:  # noqa: BLE001 - reported to the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=4 * WAIT_SECONDS)
-    assert not any(t.is_alive() for t in threads), "a catalog rebuild did not finish"
-    if errors:
-        raise errors[0]
+def run_together(*calls) -> None:
+    in_threads(*calls, wait_seconds=WAIT_SECONDS, what="a catalog rebuild")
 
 
 def test_two_rebuilds_at_once_leave_a_valid_complete_catalog(store, seeded, tmp_path):

@@ -27,6 +27,7 @@ from dfc_assets.settings import load_settings, zenodo_token
 from dfc_assets.storage import LocalFolderStore, S3ObjectStore, VersionKeys
 from dfc_assets.storage.keys import publishing_lease
 from dfc_assets.zenodo import ZenodoClient
+from dfc_assets_tests.threads import in_threads
 
 BOUNDARY = next(spec for spec in load_registry() if spec.key == "fixture_provinces_territories")
 VERSION = "2022-02-09"
@@ -72,30 +73,6 @@ def publisher(services, store, scratch: Path, holder: str, messages: list[str]) 
         yield Publisher(settings=settings, store=store, http=http, zenodo=zenodo, scratch=scratch, log=messages.append, holder=holder)
 
 
-def in_threads(*calls) -> list:
-    """Every call in its own thread, started at one moment; their results in order, or the first failure raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=WAIT_SECONDS)
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001 - reported to the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker, args=(i, call), daemon=True) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=4 * WAIT_SECONDS)
-    assert not any(t.is_alive() for t in threads), "a publisher never finished"
-    if errors:
-        raise errors[0]
-    return results
-
-
 def assert_published_once(store, before: dict, after: dict) -> None:
     """One Zenodo version, processed/ on it and whole, no lease left behind."""
     new = [r for recid, r in after.items() if recid not in before]
@@ -119,7 +96,7 @@ def test_two_publishers_of_one_version_at_once_publish_it_once(services, store, 
         with publisher(services, store, tmp_path / f"scratch-{n}", f"run {n}", logs[n]) as pub:
             return [step(pub, BOUNDARY, VERSION) for step in STEPS]
 
-    first, second = in_threads(lambda: publish_all(0), lambda: publish_all(1))
+    first, second = in_threads(lambda: publish_all(0), lambda: publish_all(1), wait_seconds=WAIT_SECONDS, what="a publisher")
     assert first[2].doi == second[2].doi and first[3].info.infohash_v1 == second[3].info.infohash_v1
     assert_published_once(store, before, zenodo_records(services))
     assert [bool(first[4].latest_moved), bool(second[4].latest_moved)].count(True) == 1
