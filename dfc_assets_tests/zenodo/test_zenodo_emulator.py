@@ -232,6 +232,35 @@ def test_state_survives_a_restart(tmp_path):
         assert create(api)["id"] > done["id"]
 
 
+
+def state_through_the_api(api) -> list[dict]:
+    listing = api.get("/api/deposit/depositions", params={"size": 100}).json()
+    return sorted(({"id": d["id"], "state": d["state"], "doi": d.get("doi"), "files": sorted(f["filename"] for f in d["files"])}
+                   for d in listing), key=lambda d: d["id"])
+
+
+def test_a_restart_after_compactions_deletions_and_a_torn_last_change_gives_the_same_state(tmp_path, monkeypatch):
+    from dfc_assets.zenodo.emulator import state as emulator_state
+
+    monkeypatch.setattr(emulator_state, "COMPACT_AFTER_LINES", 5)  # state.json rewritten several times on the way
+    with ZenodoEmulator(tmp_path / "z", token=TOKEN) as first, httpx.Client(base_url=first.base_url, headers=AUTH) as api:
+        kept = [published(api, f"bytes {n}".encode(), key=f"t{n}.csv") for n in range(4)]
+        gone = create(api)
+        assert api.delete(f"/api/deposit/depositions/{gone['id']}").status_code == 204
+        draft = create(api)  # an open draft with one file
+        assert api.put(f"{draft['links']['bucket']}/open.csv", content=b"open").status_code == 201
+        before = state_through_the_api(api)
+        journal = first.state.journal_path
+    assert journal.exists() and (tmp_path / "z" / "state.json").exists()  # some changes since the last compaction
+    with open(journal, "a", encoding="utf-8") as torn:
+        torn.write('{"next_id": 999999, "concept": ["1", nul')  # a crash in the middle of appending a change
+    with ZenodoEmulator(tmp_path / "z", token=TOKEN) as second, httpx.Client(base_url=second.base_url, headers=AUTH) as api:
+        assert state_through_the_api(api) == before
+        assert api.get(f"/api/deposit/depositions/{gone['id']}").status_code == 404
+        assert [api.get(f"/api/records/{done['id']}").json()["doi"] for done in kept] == [done["doi"] for done in kept]
+        assert create(api)["id"] > draft["id"]  # the next id survived, not the torn line's
+
+
 # public file URLs: the BitTorrent web seed --------------------------------------------------
 @pytest.fixture
 def seeded(api):

@@ -2,8 +2,12 @@
 
 A record is one version (one record id). It has a ``draft`` (a never-published draft, a
 new-version draft or an edit draft) and/or a ``published`` state, like InvenioRDM.
-``state.json`` is rewritten atomically after each change; file bytes live in ``blobs/``
-and are shared between versions (newversion copies file ids, not bytes).
+Each change appends one line to ``state.journal`` (the record as it now is, its concept, the next id),
+so a change costs the size of one record, not of every record (a demo of thousands of tables made the
+old whole-file rewrite quadratic); once the journal holds more lines than there are records, ``state.json``
+is rewritten atomically and the journal emptied. Loading reads ``state.json`` and replays the journal (a
+torn last line, from a crash while appending, is left out). File bytes live in ``blobs/`` and are shared
+between versions (newversion copies file ids, not bytes).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dfc_assets.zenodo.emulator.metadata import publish_errors
 FIRST_RECID = 100000
 OWNER_ID = 1
 NEW_VERSION_SKIP_FIELDS = ("publication_date", "version", "doi")
+COMPACT_AFTER_LINES = 1000  # and at least as many lines as records: rewriting state.json stays O(1) a change amortised
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class EmulatorState:
         for leftover in self.tmp_dir.iterdir():
             leftover.unlink(missing_ok=True)
         self.path = self.data_dir / "state.json"
+        self.journal_path = self.data_dir / "state.journal"
         self.limits = limits
         self.index_lag = index_lag
         self.lock = threading.RLock()
@@ -58,12 +64,60 @@ class EmulatorState:
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
         else:
             self.data = {"next_id": FIRST_RECID, "records": {}, "concepts": {}, "buckets": {}}
+        self._journal_lines = self._replay_journal()
 
     # persistence -------------------------------------------------------------------------
-    def _save(self) -> None:
+    def _replay_journal(self) -> int:
+        if not self.journal_path.exists():
+            return 0
+        lines = 0
+        with open(self.journal_path, encoding="utf-8") as journal:
+            for line in journal:
+                try:
+                    change = json.loads(line)
+                except json.JSONDecodeError:  # a torn last line: that change never completed
+                    break
+                self._apply(change)
+                lines += 1
+        return lines
+
+    def _apply(self, change: dict) -> None:
+        records, buckets, concepts = self.data["records"], self.data["buckets"], self.data["concepts"]
+        self.data["next_id"] = change["next_id"]
+        concept_id, concept = change["concept"]
+        if concept is None:
+            concepts.pop(concept_id, None)
+        else:
+            concepts[concept_id] = concept
+        if "record" in change:
+            record = change["record"]
+            records[str(record["id"])] = record
+            buckets[record["bucket"]] = record["id"]
+        else:
+            gone = change["deleted"]
+            records.pop(str(gone["id"]), None)
+            buckets.pop(gone["bucket"], None)
+
+    def _save(self, record: dict, *, deleted: bool = False) -> None:
+        """Persist the change to ``record`` (or its deletion), its concept and the next id."""
+        concept_id = str(record["conceptrecid"])
+        change = {"next_id": self.data["next_id"], "concept": [concept_id, self.data["concepts"].get(concept_id)]}
+        if deleted:
+            change["deleted"] = {"id": record["id"], "bucket": record["bucket"]}
+        else:
+            change["record"] = record
+        with open(self.journal_path, "a", encoding="utf-8") as journal:
+            journal.write(json.dumps(change) + "\n")
+        self._journal_lines += 1
+        if self._journal_lines > max(COMPACT_AFTER_LINES, len(self.data["records"])):
+            self._compact()
+
+    def _compact(self) -> None:
         tmp = self.path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.data), encoding="utf-8")
         os.replace(tmp, self.path)
+        self.journal_path.unlink(missing_ok=True)  # a crash before this replays changes state.json already has: the same state
+        self._journal_lines = 0
 
     def _touch(self, record: dict) -> None:
         record["modified"] = now_iso()
@@ -71,7 +125,7 @@ class EmulatorState:
         history = self._history.setdefault(record["id"], [])
         history.append((time.monotonic(), copy.deepcopy(record)))
         del history[:-8]
-        self._save()
+        self._save(record)
 
     # lookups -----------------------------------------------------------------------------
     def record(self, recid: int | str) -> dict:
@@ -179,7 +233,7 @@ class EmulatorState:
                 if concept is not None and not self.published_versions(record["conceptrecid"]):
                     del self.data["concepts"][str(record["conceptrecid"])]
                 self._history.pop(recid, None)
-                self._save()
+                self._save(record, deleted=True)
                 self._collect_blobs()
             else:
                 self._touch(record)
