@@ -3,8 +3,9 @@
 Registries: N individual statcan_table entries (today's format, via DFC_REGISTRY) and one statcan_tables
 collection (it stands for every WDS table; the definitions need no snapshot for it). The anchor is the
 packaged registry (2 datasets) in the same run; rounds interleave so each ratio compares runs under the same
-machine load. Each registry is timed cold (a fresh DFC_CACHE_DIR: the YAML is parsed) and warm (the parsed
-registry kept by registry.parsed_cache: what the code server and every step's process pay after the first).
+machine load. Each registry is timed cold (a fresh DFC_CACHE_DIR: the YAML is parsed) and warm (from the third
+load on, the parsed registry kept by registry.parsed_cache: what the code server and every step's process pay
+after the first two loads of a content; the second, untimed, parses and keeps it).
 Issue 11 asks for 10,000 within 3x of 2, and N individual entries as fast as a collection (printed per size, the
 two measured in the same round).
 Run: python benchmarks/definitions_validate.py [--rounds 2] [--sizes 10,1000,10000]
@@ -59,6 +60,8 @@ def main() -> None:
             for name, path in registries.items():
                 cache = work / f"cache-{round_number}-{path.stem}"
                 for state in ("cold", "warm"):
+                    if state == "warm":
+                        validate_seconds(path, cache)  # the second load of a content keeps the parsed registry
                     seconds = validate_seconds(path, cache)
                     times[f"{name} {state}"].append(seconds)
                     ratios[f"{name} {state}"].append(seconds / anchor)
