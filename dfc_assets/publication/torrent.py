@@ -154,18 +154,20 @@ def make_torrent(publisher: Publisher, spec: DatasetSpec, version: str) -> Publi
     """Publish both torrents of the version (each write-once); returns the main one with `.v1` set.
 
     One publisher of the dataset at a time (``dataset_lease``): a second one waits, then finds both torrents."""
+    seen: list[PublishedTorrent | None] = [None]  # what the last look found: the work needs it, not a third read
+
     def published() -> PublishedTorrent | None:
-        existing = load_torrent(publisher, spec, version)
+        existing = seen[0] = load_torrent(publisher, spec, version)
         if existing is not None and existing.v1 is not None:
             publisher.log(f"{label(spec, version)}: torrents already published (btih {existing.info.infohash_v1}, v1 {existing.v1.info.infohash_v1}); keeping them")
             return existing
         return None
 
-    return done_or_do(publisher, spec, version, "torrent", published, lambda: _build_and_publish(publisher, spec, version))
+    return done_or_do(publisher, spec, version, "torrent", published, lambda: _build_and_publish(publisher, spec, version, seen[0]))
 
 
-def _build_and_publish(publisher: Publisher, spec: DatasetSpec, version: str) -> PublishedTorrent:
-    existing = load_torrent(publisher, spec, version)  # a main torrent without its v1 half (published before v1 existed)
+def _build_and_publish(publisher: Publisher, spec: DatasetSpec, version: str, existing: PublishedTorrent | None) -> PublishedTorrent:
+    """``existing``: a main torrent without its v1 half (published before v1 existed), or None."""
     keys = publisher.keys(spec, version)
     if existing is not None and not existing.info.multi_file:
         # published before v1 torrents existed: its v1 half needs no reading of the file
