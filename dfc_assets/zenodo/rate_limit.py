@@ -148,6 +148,9 @@ class PostgresStore:
     def __repr__(self) -> str:  # the DSN may hold a password
         return f"PostgresStore(table={self.table!r})"
 
+    def _creation_lock_id(self) -> int:
+        return int.from_bytes(hashlib.sha256(f"dfc_assets create {self.table}".encode()).digest()[:8], "big", signed=True)
+
     def _connect(self):
         if self._connection is None or self._connection.closed:
             try:
@@ -156,6 +159,9 @@ class PostgresStore:
                 raise ConnectionError(f"cannot reach the PostgreSQL database of the Zenodo rate limiter: "
                                       f"{type(error).__name__}") from None
             with self._connection, self._connection.cursor() as cursor:
+                # CREATE TABLE IF NOT EXISTS is not safe against itself: processes starting together on a fresh
+                # database fail with a duplicate pg_type row. One creator at a time, by a lock held to the commit.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self._creation_lock_id(),))
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (bucket text PRIMARY KEY, state text NOT NULL, "
                                "updated_at timestamptz NOT NULL DEFAULT now())")
         return self._connection

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from dfc_assets.zenodo import FileJournal, ZenodoClient, ZenodoEmulator, publish
 from dfc_assets.zenodo.rate_limit import (
     FileStore, MemoryStore, PostgresStore, RateLimiter, bucket_name, rate_limiter_from_environment, store_from_environment,
 )
+
+from dfc_assets_tests.threads import in_threads
 
 from .conftest import TOKEN, make_file, metadata
 
@@ -234,6 +237,26 @@ def test_a_postgres_row_lock_whose_owner_died_is_taken_over(postgres):
         assert_taken_over_when_its_holder_dies(holder, store, "the row lock of a dead connection was never released")
     finally:
         store.close()
+
+
+
+def test_postgres_stores_starting_together_on_a_fresh_database_all_create_the_table(postgres):
+    """Eight connections at once on a table nobody has made yet: each makes it if absent, none fails (PostgreSQL's
+    CREATE TABLE IF NOT EXISTS alone raises a duplicate-key error in all but one of them)."""
+    table = f"fresh_{uuid.uuid4().hex[:12]}"
+    stores = [PostgresStore(postgres_dsn(postgres), table=table) for _ in range(8)]
+    try:
+        def count(state):  # a state the store keeps (limit, tokens, updated, paused_until), tokens counting the updates
+            return {"limit": 1, "tokens": (state or {"tokens": 0})["tokens"] + 1, "updated": 0.0, "paused_until": 0.0}, 0.0
+
+        waits = in_threads(*(lambda s=s: s.update("b", count) for s in stores), what="a first update")
+        assert waits == [0.0] * 8
+        final: list = []
+        stores[0].update("b", lambda state: (final.append(state) or state, 0.0))
+        assert final[0]["tokens"] == 8  # and every transition was applied once, one at a time
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_the_postgres_store_never_shows_its_password(postgres):
