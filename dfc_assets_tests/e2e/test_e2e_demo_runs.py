@@ -63,23 +63,22 @@ def instance_of(workdir: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 
-def wait_for_step(workdir: Path, process: subprocess.Popen, step_suffix: str) -> str:
-    """The id of a run still in progress whose step ``*{step_suffix}`` has started (an earlier run that has
-    already finished its own such step is not the one a kill now interrupts)."""
-    wait_for_output(process, "publishing ")  # the demo has created its instance: opening it now cannot race the creation
-    instance = instance_of(workdir)
+def demo_stopped_at(workdir: Path, step_suffix: str) -> tuple[subprocess.Popen, str]:
+    """A demo whose process has stopped dead in step ``*{step_suffix}`` (see `paused_demo`), and that run's id."""
+    marker = workdir.parent / "stopped_in_run"
+    command = [sys.executable, "-m", "dfc_assets_tests.e2e.paused_demo", step_suffix, str(marker),
+               *demo_command(workdir, "--json")[3:]]
+    output = workdir.parent / "stopped_demo.log"
+    with output.open("w", encoding="utf-8") as log:  # a file, not a pipe nobody reads while the demo runs
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=environment(), start_new_session=True)
     deadline = time.monotonic() + DEMO_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the demo ended before step {step_suffix} started: {process.communicate()}"
-        try:
-            for run in instance.get_runs(dg.RunsFilter(statuses=UNFINISHED)):
-                for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START):
-                    if entry.step_key.endswith(step_suffix):
-                        return run.run_id
-        except Exception:  # noqa: BLE001 - the SQLite files appear while the demo creates them
-            pass
+    while not marker.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"the demo ended before step {step_suffix} started (exit {process.returncode}): "
+                                 f"{output.read_text(encoding='utf-8')[-3000:]}")
+        assert time.monotonic() < deadline, f"step {step_suffix} never started"
         time.sleep(0.05)
-    raise AssertionError(f"step {step_suffix} never started")
+    return process, marker.read_text(encoding="utf-8")
 
 
 def assert_no_run_outlived_its_process(workdir: Path) -> None:
@@ -100,15 +99,12 @@ def finished_demo(workdir: Path) -> dict:
 @pytest.mark.parametrize("step", ["__raw", "__parquet", "__zenodo_record", "__torrent", "__stac_item", "catalog__stac_geoparquet"])
 def test_a_rerun_after_a_sigkill_at_each_step_finishes_on_its_own(tmp_path, step):
     workdir = tmp_path / "dfc"
-    process = start_demo(workdir, "--json")
-    try:
-        killed_run = wait_for_step(workdir, process, step)
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+    process, killed_run = demo_stopped_at(workdir, step)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
     instance = instance_of(workdir)
-    if instance.get_run_by_id(killed_run).status not in UNFINISHED:  # it ended between the look and the kill (a loaded machine)
-        killed_run = next(run.run_id for run in instance.get_runs(dg.RunsFilter(statuses=UNFINISHED)))
+    assert instance.get_run_by_id(killed_run).status in UNFINISHED
+    assert [e.step_key for e in instance.all_logs(killed_run, of_type=DagsterEventType.STEP_START)][-1].endswith(step)
     report = finished_demo(workdir)
     assert report["catalog_rows"] == len(SPECS)
     killed = instance.get_run_by_id(killed_run)

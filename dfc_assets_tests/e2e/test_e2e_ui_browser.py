@@ -35,6 +35,8 @@ VERSION = "2022-02-09"
 SHARD = shard_of(BOUNDARY)
 PARTITION = partition_key(BOUNDARY.key, VERSION)
 PAGE_TIMEOUT_MS = 90_000
+# Playwright's `expect` waits 5 s by default; a loaded CI machine once showed the asset page's metadata later than that
+sync_api.expect.set_options(timeout=PAGE_TIMEOUT_MS)
 WORKSPACE_YAML = """\
 load_from:
   - python_module:
