@@ -34,11 +34,36 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def make_conditional_writes_atomic() -> None:
+    """S3 decides a conditional write (``If-None-Match: *``) atomically; moto's server looks for the key, then
+    writes, so two PUTs of a new key at one moment can both succeed (two sensors' leases, seen in CI under load).
+    The tests of concurrent writers need S3's guarantee, so moto's object writes are taken one at a time."""
+    import functools
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "_dfc_atomic_writes", False):
+        return
+    one_at_a_time = threading.Lock()
+    for name in ("put_object", "copy_object", "_key_response_post"):
+        original = getattr(S3Response, name)
+
+        @functools.wraps(original)
+        def serialized(self, *args, _original=original, **kwargs):
+            with one_at_a_time:
+                return _original(self, *args, **kwargs)
+
+        setattr(S3Response, name, serialized)
+    S3Response._dfc_atomic_writes = True
+
+
 @pytest.fixture(scope="session")
 def moto_s3_url():
-    """moto's S3 server on loopback (the S3 API our production code talks to)."""
+    """moto's S3 server on loopback (the S3 API our production code talks to), its conditional writes atomic as on S3."""
     from moto.server import ThreadedMotoServer
 
+    make_conditional_writes_atomic()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

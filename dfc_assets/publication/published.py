@@ -205,7 +205,7 @@ class Published:
     def versions_on_zenodo(self, dataset_id: str) -> list[str]:
         """Versions with a Zenodo record under releases/, in release order."""
         return sort_versions(v for v, names in self.release_listing(dataset_id).items()
-                             if VersionKeys(dataset_id, v).zenodo_record.rsplit("/", 1)[-1] in names)
+                             if VersionKeys(dataset_id, v).zenodo_record_name in names)
 
     # -- one version -------------------------------------------------------------------------------------------
     def manifest(self, dataset_id: str, version: str) -> Manifest | None:
@@ -238,16 +238,13 @@ class Published:
             names = self.release_listing_of(dataset_id, version)
         keys = VersionKeys(dataset_id, version)
 
-        def present(key: str) -> bool:
-            return key.rsplit("/", 1)[-1] in names
-
         return PublishedVersion(
             dataset_id, version,
-            manifest=self.manifest(dataset_id, version) if present(keys.manifest) else None,
-            record=self.record(dataset_id, version) if present(keys.zenodo_record) else None,
-            torrent=self.torrent(dataset_id, version) if present(keys.torrent) else None,
-            torrent_v1=self.torrent(dataset_id, version, v1=True) if present(keys.torrent_v1) else None,
-            item=self.item(dataset_id, version) if present(keys.stac_item) else None,
+            manifest=self.manifest(dataset_id, version) if keys.manifest_name in names else None,
+            record=self.record(dataset_id, version) if keys.zenodo_record_name in names else None,
+            torrent=self.torrent(dataset_id, version) if keys.torrent_name in names else None,
+            torrent_v1=self.torrent(dataset_id, version, v1=True) if keys.torrent_v1_name in names else None,
+            item=self.item(dataset_id, version) if keys.stac_item_name in names else None,
             names=names,
         )
 
@@ -289,7 +286,7 @@ class Published:
         else:
             names = {(d, v): self.release_listing_of(d, v) for d, v in wanted}
         with_item = [(d, v) for (d, v), present in names.items()
-                     if VersionKeys(d, v).stac_item.rsplit("/", 1)[-1] in present]
+                     if VersionKeys(d, v).stac_item_name in present]
         serving = {d: self.latest_version(d) for d in {d for d, _ in with_item}}
         return {(d, v) for d, v in with_item if serving[d] is not None and not is_newer(v, serving[d])}
 
@@ -311,7 +308,7 @@ class Published:
     def item_keys(self, dataset_id: str) -> list[str]:
         listing = self.release_listing(dataset_id)
         return [VersionKeys(dataset_id, v).stac_item for v in sort_versions(listing)
-                if VersionKeys(dataset_id, v).stac_item.rsplit("/", 1)[-1] in listing[v]]
+                if VersionKeys(dataset_id, v).stac_item_name in listing[v]]
 
     def items(self, dataset_id: str) -> list[dict]:
         return [item for key in self.item_keys(dataset_id) if (item := self._json(key, dataset_id)) is not None]

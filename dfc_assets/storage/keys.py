@@ -70,26 +70,42 @@ class VersionKeys:
         return self.release_prefix + self.manifest_name
 
     @property
+    def torrent_name(self) -> str:
+        return f"{self.stem}{TORRENT_SUFFIX}"
+
+    @property
     def torrent(self) -> str:
-        return self.release_prefix + f"{self.stem}{TORRENT_SUFFIX}"
+        return self.release_prefix + self.torrent_name
+
+    @property
+    def torrent_v1_name(self) -> str:
+        return f"{self.stem}{TORRENT_V1_SUFFIX}"
 
     @property
     def torrent_v1(self) -> str:
         """The v1-only torrent of the same files, beside the hybrid one (Transmission 3, aria2)."""
-        return self.release_prefix + f"{self.stem}{TORRENT_V1_SUFFIX}"
+        return self.release_prefix + self.torrent_v1_name
 
     @property
     def footprint_png(self) -> str:
         return self.release_prefix + f"{self.stem}.footprint.png"
 
     @property
+    def stac_item_name(self) -> str:
+        return f"{self.stem}{STAC_ITEM_SUFFIX}"
+
+    @property
     def stac_item(self) -> str:
-        return self.release_prefix + f"{self.stem}{STAC_ITEM_SUFFIX}"
+        return self.release_prefix + self.stac_item_name
+
+    @property
+    def zenodo_record_name(self) -> str:
+        return f"{self.stem}{ZENODO_RECORD_SUFFIX}"
 
     @property
     def zenodo_record(self) -> str:
         """The published Zenodo record of this version (DOI, record id, file URLs); written once it is published."""
-        return self.release_prefix + f"{self.stem}{ZENODO_RECORD_SUFFIX}"
+        return self.release_prefix + self.zenodo_record_name
 
     @property
     def zenodo_journal(self) -> str:
