@@ -167,3 +167,12 @@ def host_temp_dir():
             os.environ["TMPDIR"] = saved
         tempfile.tempdir = None
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``DFC_TEST_SWITCH_INTERVAL=1e-5 pytest …``: threads of the test processes switch that often (Python's default
+    is 5 ms), which brings out the races between threads that a loaded machine brings out once in many runs."""
+    if interval := os.environ.get("DFC_TEST_SWITCH_INTERVAL"):
+        import sys
+
+        sys.setswitchinterval(float(interval))
