@@ -141,7 +141,9 @@ def test_three_tables_change_upstream_and_exactly_three_versions_follow(collecti
     before = {pid: versions(store, pid) for pid in product_ids}
     runs_before = {run["runId"] for run in publish_runs(api)}
     changed = product_ids[:CHANGED]
-    released = datetime.now(timezone.utc) - timedelta(minutes=5)  # today, Eastern: in today's getChangedCubeList
+    now = datetime.now(timezone.utc)
+    today_eastern = now.astimezone(ZoneInfo("America/Toronto")).replace(hour=0, minute=0, second=0, microsecond=0)
+    released = max(now - timedelta(minutes=5), today_eastern + timedelta(seconds=1))  # today, Eastern: in today's getChangedCubeList
     publish_synthetic_release(sources, changed, released)
     wait_until(lambda: all(len(versions(store, pid)) == 2 for pid in changed), timeout=1800, interval=5,
                what=f"new versions of {changed}", processes=[process])
