@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
 import boto3
 import pytest
+
+from dfc_assets_tests.ports import free_port
 
 # How `make test` spreads the suite over xdist workers (`-n 4 --dist loadscope`, see `pytest_xdist_make_scheduler`):
 # a module is one unit of work (its module-scoped fixtures are built once, its tests run in order), but
@@ -26,12 +27,6 @@ SLOW_FIRST = (
     "e2e/test_e2e_production_topology.py",  # 57 s
     "seeding",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make_conditional_writes_atomic() -> None:

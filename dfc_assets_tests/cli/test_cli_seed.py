@@ -52,7 +52,7 @@ class Lines:
         self._queue: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: [self._queue.put(line.rstrip("\n")) for line in stream], daemon=True).start()
 
-    def wait_for(self, pattern: str, timeout: float = 60, occurrences: int = 1) -> re.Match:
+    def wait_for(self, pattern: str, timeout: float = 120, occurrences: int = 1) -> re.Match:
         deadline = time.monotonic() + timeout
         while True:
             matches = [match for line in self.seen if (match := re.search(pattern, line))]

@@ -26,7 +26,7 @@ from dfc_assets.publication import zenodo_record
 TABLES = 73  # as in test_batch_runs: subject 10 gets synthetic tables 0, 18, ...
 SHARD = "statcan_table_10"
 PRODUCT_IDS = ["10101000", "10101001"]
-WAIT_SECONDS = 60
+WAIT_SECONDS = 180  # how long one run may take to reach the moment the test waits for (a loaded machine runs Dagster slowly)
 SEEN: list[str] = []  # every publisher log line of both runs, as they come
 
 

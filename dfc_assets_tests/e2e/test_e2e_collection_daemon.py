@@ -80,7 +80,7 @@ def collection(tmp_path_factory):
                                                  "-h", "127.0.0.1", "-p", str(port)], env=env, log_dir=workdir)
         api = DagsterGraphQL(f"http://127.0.0.1:{port}")
         try:
-            wait_until(lambda: api.location_status() == "LOADED", timeout=180, what="the code location to load", processes=[process])
+            wait_until(lambda: api.location_status() == "LOADED", timeout=300, what="the code location to load", processes=[process])
             yield Path(urls.store_root), sources, product_ids, api, process
         finally:
             api.close()
@@ -118,6 +118,8 @@ def test_every_table_of_the_collection_is_published_with_its_own_doi_and_torrent
     assert all((store / VersionKeys(statcan_table_id(pid), versions(store, pid)[0]).torrent).exists() for pid in product_ids)
     wait_until(lambda: {statcan_table_id(pid) for pid in product_ids} <= {c for c, _ in catalog_rows(store)}, timeout=900, interval=5,
                what="one catalog with every table", processes=[process])
+    wait_until(lambda: all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in publish_runs(api)), timeout=600, interval=5,
+               what="the runs to finish", processes=[process])  # a run stays STARTED a moment after its last STAC item
     runs = publish_runs(api)
     # whichever of the two source sensors ticks first publishes them (the daily check fires after 09:00 Eastern)
     sensor_runs = [run for run in runs if run["dfc/trigger"] in ("upstream_change", "daily_source_check")]

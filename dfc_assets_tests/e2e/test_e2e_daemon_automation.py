@@ -25,7 +25,7 @@ from dfc_assets.registry import load_registry
 from dfc_assets.services.local_stack import SERVICES_FILE, LocalServices
 from dfc_assets.services.sample_sources import BOUNDARY_PATH, install_statcan_table, sample_table_dir
 from dfc_assets.storage import CATALOG, VersionKeys
-from dfc_assets_tests.e2e.topology_graphql import DagsterGraphQL
+from dfc_assets_tests.e2e.topology_graphql import TERMINAL_RUN_STATUSES, DagsterGraphQL
 from dfc_assets_tests.e2e.topology_processes import ManagedProcess, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def dagster_dev(tmp_path_factory):
         process = ManagedProcess("dagster-dev", command, env=env, log_dir=workdir)
         api = DagsterGraphQL(f"http://127.0.0.1:{port}")
         try:
-            wait_until(lambda: api.location_status() == "LOADED", timeout=120, what="the code location to load", processes=[process])
+            wait_until(lambda: api.location_status() == "LOADED", timeout=300, what="the code location to load", processes=[process])
             yield Path(urls.store_root), Path(urls.sources_root), api, process, Path(env["DAGSTER_HOME"])
         finally:
             api.close()
@@ -79,6 +79,9 @@ def test_the_sensor_publishes_what_upstream_serves_with_no_manual_action(dagster
                timeout=420, what="both datasets published by the sensor", processes=[process], interval=2)
     wait_until(lambda: {(TABLE.id, "2025-06-11"), (BOUNDARY.id, "2022-02-09")} <= catalog_versions(store),
                timeout=240, what="the catalog to follow by declarative automation", processes=[process], interval=2)
+    # the sensor's other runs (the prebuilt dataset) may still be under way
+    wait_until(lambda: all(run["status"] in TERMINAL_RUN_STATUSES for run in publish_runs(api)), timeout=240,
+               what="the sensor's runs to finish", processes=[process], interval=2)
     assert all(run["status"] == "SUCCESS" for run in publish_runs(api))
     for run in publish_runs(api):
         tags = {t["key"]: t["value"] for t in run["tags"]}

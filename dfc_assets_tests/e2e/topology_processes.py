@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from dfc_assets_tests.ports import free_port  # noqa: F401 - the tests import it from here
+
 
 class ManagedProcess:
     """A server started in its own session so that it and every child it forks can be killed together."""
@@ -79,11 +81,3 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str, in
         time.sleep(interval)
     logs = "\n".join(f"--- {p.name} ---\n{p.log_tail()}" for p in processes)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error!r})\n{logs}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -164,7 +164,7 @@ def test_the_lease_of_a_holder_that_died_elsewhere_is_taken_over_once_expired(se
     key = publishing_lease(BOUNDARY.id)
     store.put_bytes(key, json.dumps({"owner": "pod-7:1:dead", "host": f"not-{socket.gethostname()}", "pid": "1",
                                      "holder": "run 0ld-run (publish__statcan_boundary), step raw of version 2016",
-                                     "expires": time.time() + 3}).encode())  # long enough to be seen waiting on a loaded machine
+                                     "expires": time.time() + 5}).encode())  # still live when a slow-starting publisher first looks
     messages: list[str] = []
     with publisher(services, store, tmp_path / "scratch", "run new", messages) as pub:
         archive = raw.archive_raw(pub, BOUNDARY, VERSION)

@@ -138,13 +138,14 @@ def test_a_renewed_lease_outlives_its_first_expiry_and_is_not_taken_over(store):
     """The holder's heartbeat (renew_seconds) keeps a short lease alive for as long as the work takes.
 
     The lease is short against the wait, not against a loaded machine's scheduling: a heartbeat thread stalled
-    for most of a 0.4 s lease (seen in CI at load 13) let the waiter in, so the lease is 2 s renewed every 0.2 s."""
+    for most of a 0.4 s lease (seen in CI at load 13) let the waiter in, so the lease is 4 s renewed every 0.2 s
+    (a beat on moto's S3, in this process, is a GET and a PUT: stalls of over a second happen under load)."""
     events: list[str] = []
     held, release = threading.Event(), threading.Event()
     messages: list[str] = []
 
     def holder():
-        with writer_lock(store, KEY, what="dataset", lease_seconds=2, renew_seconds=0.2, holder="run h, step raw"):
+        with writer_lock(store, KEY, what="dataset", lease_seconds=4, renew_seconds=0.2, holder="run h, step raw"):
             events.append("holder in")
             held.set()
             release.wait(timeout=30)
@@ -159,7 +160,7 @@ def test_a_renewed_lease_outlives_its_first_expiry_and_is_not_taken_over(store):
     assert held.wait(timeout=30)
     second = threading.Thread(target=waiter, daemon=True)
     second.start()
-    time.sleep(4.5)  # more than two lease lengths: without renewal the waiter would take the lease over
+    time.sleep(9)  # more than two lease lengths: without renewal the waiter would take the lease over
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,13 @@ def file_sha256(path: Path) -> str:
     if path.is_dir():
         (path,) = path.rglob("*.parquet")
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting: {what}"
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="package")

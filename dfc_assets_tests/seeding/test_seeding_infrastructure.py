@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import httpx
 
@@ -16,14 +15,7 @@ from dfc_assets.settings import load_settings
 from dfc_assets.torrent.download import download_magnet
 from dfc_assets.torrent.seeder import Seeder
 
-from .conftest import BOUNDARY, TABLE, file_sha256
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting: {what}"
-        time.sleep(0.1)
+from .conftest import BOUNDARY, TABLE, file_sha256, wait_for
 
 
 def test_a_magnet_with_only_x_pe_downloads_from_the_infrastructure_seeder(published, tmp_path):

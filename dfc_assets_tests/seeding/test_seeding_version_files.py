@@ -24,7 +24,7 @@ from dfc_assets.torrent.seeder import Seeder
 
 from dataclasses import replace
 
-from .conftest import BOUNDARY, TABLE
+from .conftest import BOUNDARY, TABLE, wait_for
 
 VERSIONS = ((BOUNDARY, "2022-02-09"), (TABLE, "2025-06-11"))
 
@@ -73,6 +73,9 @@ def test_the_v1_magnet_of_the_feed_downloads_through_the_embedded_seeder(publish
     v1 = state(published)(BOUNDARY.id, "2022-02-09").torrent_v1
     (entry,) = [e for e in entries if e.torrent_url == published.store.public_url(v1.key)]
     assert entry.flavour == "v1" and f"x.pe={published.urls.seeder_peer}" in entry.magnet
+    # the embedded seeder finds new torrents by polling the store; a peer it turns away waits 60 s to retry
+    wait_for(lambda: read_torrent(v1.data).infohash_v1 in published.services.seeder.infrastructure.seeding, 30,
+             "the embedded seeder to seed the v1 torrent")
     got = download_magnet(entry.magnet, tmp_path / "client", listen="127.0.0.8:0", timeout=60)
     for f in state(published)(BOUNDARY.id, "2022-02-09").files:
         assert hashlib.sha256((got / f.name).read_bytes()).hexdigest() == f.sha256

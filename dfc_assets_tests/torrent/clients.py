@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from dfc_assets_tests.ports import free_port
 
 
 def wait_until(predicate, timeout: float, what: str, log: Path | None = None):

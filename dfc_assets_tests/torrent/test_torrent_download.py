@@ -62,8 +62,9 @@ def test_server_ignoring_range_fails_with_a_clear_error(tmp_path):
     with RangeServer(tmp_path / "www", ServerBehaviour(honour_range=False)) as server:
         seed = server.url
         built = build_torrent(big, name=big.name, options=TorrentOptions(piece_size=MIB), web_seeds=[seed])
+        # libtorrent keeps the seed: the error comes at the timeout, naming the alert that says why (late on a loaded machine)
         with pytest.raises(WebSeedDownloadError) as err:
-            download_from_web_seeds(built.data, tmp_path / "out", timeout=4)
+            download_from_web_seeds(built.data, tmp_path / "out", timeout=15)
     text = str(err.value)
     assert seed in text and big.name in text
     assert "invalid HTTP range" in text and "206" in text

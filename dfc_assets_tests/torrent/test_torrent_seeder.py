@@ -4,6 +4,7 @@ Each session gets its own 127.0.0.N (a session that dials its own address bans i
 import hashlib
 import random
 import shutil
+import socket
 
 import pytest
 
@@ -13,7 +14,7 @@ from dfc_assets.torrent.metainfo import build_torrent
 from dfc_assets.torrent.options import KIB, TorrentOptions
 from dfc_assets.torrent.seeder import Seeder
 
-from .clients import free_port, running
+from .clients import free_port, running, wait_until
 
 NAME = "ds_2025-06-11.parquet"
 
@@ -33,6 +34,8 @@ def test_magnet_with_x_pe_downloads_from_the_seeder(published, tmp_path, flavour
         seeder.add(built.data, published)
         uri = magnet_uri(built, peer=seeder.peer)
         got = download_magnet(uri, tmp_path / "out", listen="127.0.0.2:0", timeout=60)
+        # libtorrent's transfer counters catch up with the last pieces a moment later
+        wait_until(lambda: seeder.status()[0].uploaded >= built.size, 30, "the seeder to count every byte it uploaded")
         (status,) = seeder.status()
     assert hashlib.sha256(got.read_bytes()).hexdigest() == built.sha256
     assert status.uploaded >= built.size and status.error is None
@@ -67,8 +70,19 @@ def test_two_peers_exchange_through_a_local_tracker(published, tmp_path):
     whitelist.write_text(f"{built.infohash_v1}\n{built.infohash_v2[:40]}\n")
     whitelist.chmod(0o644)
     cmd = ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P", str(port), "-d", str(jail), "-w", whitelist.name]
-    with running(cmd, tmp_path / "opentracker.log"), Seeder("127.0.0.3:0", discovery=False) as seeder:
-        seeder.add(built.data, published)
-        uri = magnet_uri(built)  # only tr=: the peer is found through the tracker
-        got = download_magnet(uri, tmp_path / "out", listen="127.0.0.2:0", timeout=30)
+    with running(cmd, tmp_path / "opentracker.log"):
+        # a seeder that announces before the tracker listens tries again only after a back-off of several seconds
+        wait_until(lambda: tracker_listens(port), 60, "opentracker to listen", tmp_path / "opentracker.log")
+        with Seeder("127.0.0.3:0", discovery=False) as seeder:
+            seeder.add(built.data, published)
+            uri = magnet_uri(built)  # only tr=: the peer is found through the tracker
+            got = download_magnet(uri, tmp_path / "out", listen="127.0.0.2:0", timeout=60)
     assert hashlib.sha256(got.read_bytes()).hexdigest() == built.sha256
+
+
+def tracker_listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return True
+    except OSError:
+        return False

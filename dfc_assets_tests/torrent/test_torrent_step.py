@@ -39,7 +39,9 @@ def _byte_in_piece(published: PublishedVersion, info, piece: int) -> tuple[str, 
 
 
 def test_two_file_version_gets_both_torrents_and_only_mirrors_that_check_out(tmp_path, servers, monkeypatch):
-    monkeypatch.setattr(torrent_step, "WEB_SEED_TIMEOUT", 1.0)  # the trickling mirror's deadline
+    # the trickling mirror's deadline (about 13 s, a full check would take minutes), which the good web seeds also
+    # get: long enough that a loaded machine's stalls do not cut them off
+    monkeypatch.setattr(torrent_step, "WEB_SEED_TIMEOUT", 10.0)
     published = PublishedVersion(tmp_path / "pub", "2021", TWO_FILES)
     mirror = published.mirror_copy(tmp_path / "mirror")
     paths = [published.store.root / published.keys.release_prefix / name for name in published.files]

@@ -52,7 +52,7 @@ def test_qbittorrent_downloads_the_hybrid(version, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     with running(qbt.command(), qbt.log):
-        wait_until(qbt.ready, 30, "qBittorrent Web API", qbt.log)
+        wait_until(qbt.ready, 120, "qBittorrent Web API", qbt.log)
         qbt.add(torrent.data, out)
         wait_until(lambda: qbt.progress(torrent.info.infohash_v1) >= 1.0, 90, "qBittorrent to finish", qbt.log)
     assert _downloaded_every_file(out / VERSION, published)
@@ -92,7 +92,7 @@ def test_transmission_downloads_the_v1_torrent(version, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     with running(daemon.command(out), tmp_path / "transmission.stdout"):
-        wait_until(daemon.ready, 20, "transmission RPC", daemon.log)
+        wait_until(daemon.ready, 120, "transmission RPC", daemon.log)
         torrent_id = daemon.add(torrent.v1.data, out)
         wait_until(lambda: daemon.percent_done(torrent_id) >= 1.0, 90, "transmission to finish", daemon.log)
     assert _downloaded_every_file(out / VERSION, published)

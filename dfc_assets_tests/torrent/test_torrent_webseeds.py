@@ -67,7 +67,7 @@ def test_corrupt_missing_wrong_size_and_no_range_mirrors_are_left_out(mirror, bu
             plain.url + "good/",
             "http://127.0.0.1:9/closed/",
         ]
-        published, reports = with_verified_web_seeds(built, candidates, full=True, timeout=5)
+        published, reports = with_verified_web_seeds(built, candidates, full=True)
     by_url = {r.url: r for r in reports}
     assert published.web_seeds == (server.url + "good/",)
     assert read_torrent(published.data).web_seeds == (server.url + "good/",)

@@ -54,8 +54,9 @@ def test_a_429_that_outlasts_the_deadline_fails_with_a_clear_error(emulator):
 
 
 def test_slow_answers_time_out_and_are_retried(emulator):
-    with ZenodoClient(emulator.base_url, TOKEN, timeout=0.3, backoff=0.01) as client:
-        emulator.faults.add("list", None, delay=1.0)
+    # a timeout that a loaded machine's stall does not reach, an answer held well past it
+    with ZenodoClient(emulator.base_url, TOKEN, timeout=5, backoff=0.01) as client:
+        emulator.faults.add("list", None, delay=10)
         assert client.list_depositions() == []
     assert [r.status for r in emulator.requests if r.route == "list"][-1] == 200
 
@@ -63,7 +64,7 @@ def test_slow_answers_time_out_and_are_retried(emulator):
 def test_the_emulator_serves_requests_concurrently(client, emulator):
     import threading
 
-    emulator.faults.add("list", None, delay=2.0)
+    emulator.faults.add("list", None, delay=8)  # under the client's timeout (10 s), long enough for the quick request
     slow_done = threading.Event()
     slow = threading.Thread(target=lambda: (client.list_depositions(), slow_done.set()))
     slow.start()

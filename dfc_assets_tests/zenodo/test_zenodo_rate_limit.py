@@ -262,7 +262,7 @@ def test_postgres_stores_starting_together_on_a_fresh_database_all_create_the_ta
 def test_the_postgres_store_never_shows_its_password(postgres):
     store = store_from_environment({"DFC_ZENODO_RATE_LIMITER": postgres_dsn(postgres)})
     assert isinstance(store, PostgresStore) and postgres.password not in repr(store)
-    bad = PostgresStore(postgres_dsn(postgres).replace(f":{postgres.port}/", f":{postgres.port + 1}/"), connect_timeout=2)
+    bad = PostgresStore(postgres_dsn(postgres).replace(f":{postgres.port}/", ":9/"), connect_timeout=2)  # nothing listens there
     with pytest.raises(ConnectionError) as raised:
         bad.update("b", lambda state: ({}, 0.0))
     assert postgres.password not in str(raised.value)

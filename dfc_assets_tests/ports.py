@@ -1,0 +1,50 @@
+"""Ports for servers that must be told theirs (dagster dev, PostgreSQL, BitTorrent clients): free until they bind it.
+
+A port bound to 0 and closed again is back in the kernel's ephemeral range, where every outgoing connection (and
+every other port-0 bind) draws its local port: a server started seconds later may find it taken. These ports come
+from below that range instead, each xdist worker from its own slice, and none is handed out twice in a process.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+from pathlib import Path
+
+_GIVEN: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _slice() -> range:
+    high = _ephemeral_low()
+    low = max(10000, high - 12000)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    worker = int((os.environ.get("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw") or 0)
+    size = (high - low) // max(workers, 1)
+    return range(low + worker * size, low + (worker + 1) * size)
+
+
+def free_port() -> int:
+    ports = _slice()
+    if len(ports) >= 100:  # else the ephemeral range starts too low on this host: take one from it
+        for _ in range(200):
+            port = random.choice(ports)
+            if port in _GIVEN:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _GIVEN.add(port)
+            return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
