@@ -2,7 +2,8 @@
 
 A port bound to 0 and closed again is back in the kernel's ephemeral range, where every outgoing connection (and
 every other port-0 bind) draws its local port: a server started seconds later may find it taken. These ports come
-from below that range instead, each xdist worker from its own slice, and none is handed out twice in a process.
+from below that range instead (and below the band of the embedded services, `dfc_assets.services.ports`), each
+xdist worker from its own slice, and none is handed out twice in a process.
 """
 
 from __future__ import annotations
@@ -10,20 +11,14 @@ from __future__ import annotations
 import os
 import random
 import socket
-from pathlib import Path
+
+from dfc_assets.services.ports import EMBEDDED_BAND, ephemeral_low
 
 _GIVEN: set[int] = set()
 
 
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
 def _slice() -> range:
-    high = _ephemeral_low()
+    high = ephemeral_low() - EMBEDDED_BAND  # below the band where the embedded services choose theirs
     low = max(10000, high - 12000)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
     worker = int((os.environ.get("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw") or 0)

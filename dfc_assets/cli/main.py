@@ -130,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     add_operator_commands(commands)
     args = parser.parse_args(argv)
     from dfc_assets.registry import RegistryError
+    from dfc_assets.services.ports import PortsTaken
     from dfc_assets.settings import SettingsError
 
     stop_on_signals()
     try:
         return args.run(args)
-    except (SettingsError, RegistryError) as error:
+    except (SettingsError, RegistryError, PortsTaken) as error:
         print(f"dfc: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dfc_assets.seeding.infrastructure import BackgroundSeeder
+from dfc_assets.services.ports import PortsTaken, is_free, unused_port
 from dfc_assets.services.sample_sources import sample_source_server, seed_sources, wds_base_url
 from dfc_assets.services.static_files import BackgroundServer, file_server
 from dfc_assets.storage import LocalFolderStore
@@ -69,14 +70,26 @@ class LocalServices:
         ports = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         missing = [name for name in ("store", "sources", "zenodo", "seeder") if name not in ports]
         if missing:
-            ports.update({name: _free_port(self.host) for name in missing})
+            for name in missing:
+                ports[name] = unused_port(self.host, taken=set(ports.values()))
             path.write_text(json.dumps(ports) + "\n", encoding="utf-8")
         return ports
+
+    def _check_ports(self, ports: dict[str, int]) -> None:
+        taken = {name: port for name, port in ports.items() if not is_free(self.host, port)}
+        if taken:
+            listed = ", ".join(f"{name} {port}" for name, port in taken.items())
+            raise PortsTaken(
+                f"the local services of {self.workdir} cannot start: port(s) {listed} on {self.host} are in use. They are kept "
+                f"in {self.workdir / 'ports.json'} because the torrents and records published from this folder carry "
+                f"them; stop what holds them (another `dfc services` or `dfc demo` on this folder?), or delete ports.json "
+                f"to start on new ports (URLs published before then stop working)")
 
     def start(self) -> ServiceUrls:
         self.store_root.mkdir(parents=True, exist_ok=True)
         seed_sources(self.sources_root)
         ports = self._ports()
+        self._check_ports(ports)
         store = file_server(self.store_root, self.host, ports["store"]).start()
         sources = sample_source_server(self.sources_root, self.host, ports["sources"]).start()
         self.servers = [store, sources]
@@ -115,12 +128,6 @@ class LocalServices:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def running_services(workdir: Path) -> ServiceUrls | None:
