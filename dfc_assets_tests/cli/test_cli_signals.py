@@ -41,10 +41,12 @@ def alive(pid: int) -> bool:
     return fields[0] != "Z"
 
 
-def start(*argv: str) -> subprocess.Popen:
+def start(stderr: Path, *argv: str) -> subprocess.Popen:
+    """The command, its stdout read by the test, its stderr in a file (dagster dev's logs would fill an unread pipe)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DFC_", "DAGSTER_"))}
-    return subprocess.Popen([sys.executable, "-m", "dfc_assets.cli.main", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+    with stderr.open("w", encoding="utf-8") as errors:
+        return subprocess.Popen([sys.executable, "-m", "dfc_assets.cli.main", *argv], stdout=subprocess.PIPE, stderr=errors,
+                                text=True, env=env, start_new_session=True)
 
 
 def wait_for_line(stream, text: str) -> str:
@@ -58,11 +60,12 @@ def wait_for_line(stream, text: str) -> str:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_services_stop_on_signals(tmp_path, signum):
-    process = start("services", "--workdir", str(tmp_path))
+    process = start(tmp_path / "stderr.log", "services", "--workdir", str(tmp_path))
     wait_for_line(process.stdout, "services_file")
     assert (tmp_path / "services.json").exists()
     process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    process.communicate(timeout=60)
+    err = (tmp_path / "stderr.log").read_text(encoding="utf-8")
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert not (tmp_path / "services.json").exists()
@@ -72,7 +75,7 @@ def test_services_stop_on_signals(tmp_path, signum):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_dev_stops_dagster_dev_and_its_children(tmp_path, signum):
     port = free_port()
-    process = start("dev", "--workdir", str(tmp_path), "--port", str(port))
+    process = start(tmp_path / "stderr.log", "dev", "--workdir", str(tmp_path), "--port", str(port))
     try:
         wait_for_line(process.stdout, "local services")
         deadline = time.monotonic() + 300
@@ -81,10 +84,11 @@ def test_dev_stops_dagster_dev_and_its_children(tmp_path, signum):
             time.sleep(0.5)
         children = descendants(process.pid)
         process.send_signal(signum)
-        _, err = process.communicate(timeout=180)
+        process.communicate(timeout=180)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+    err = (tmp_path / "stderr.log").read_text(encoding="utf-8")
     assert process.returncode == 130, err[-3000:]
     assert not [pid for pid in children if alive(pid)], "children of dfc dev outlived it"
     assert not (tmp_path / "services.json").exists()
