@@ -9,10 +9,8 @@ xdist worker from its own slice, and none is handed out twice in a process.
 from __future__ import annotations
 
 import os
-import random
-import socket
 
-from dfc_assets.services.ports import EMBEDDED_BAND, ephemeral_low
+from dfc_assets.services.ports import EMBEDDED_BAND, ephemeral_low, unused_port
 
 _GIVEN: set[int] = set()
 
@@ -27,19 +25,6 @@ def _slice() -> range:
 
 
 def free_port() -> int:
-    ports = _slice()
-    if len(ports) >= 100:  # else the ephemeral range starts too low on this host: take one from it
-        for _ in range(200):
-            port = random.choice(ports)
-            if port in _GIVEN:
-                continue
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            _GIVEN.add(port)
-            return port
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    port = unused_port("127.0.0.1", band=_slice(), taken=_GIVEN)
+    _GIVEN.add(port)
+    return port

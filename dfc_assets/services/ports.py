@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Set
 from pathlib import Path
 
 EMBEDDED_BAND = 8192  # ports just below the ephemeral range that the embedded services choose from
@@ -38,12 +39,17 @@ def is_free(host: str, port: int) -> bool:
     return True
 
 
-def unused_port(host: str, *, taken: set[int] = frozenset()) -> int:
-    """A port no one is bound to, from the band below the ephemeral range (any free port if that band is too low)."""
+def embedded_band() -> range:
     top = ephemeral_low()
-    band = range(max(1024, top - EMBEDDED_BAND), top)
-    if len(band) >= 1024:
-        for port in random.sample(band, 200):
+    return range(max(1024, top - EMBEDDED_BAND), top)
+
+
+def unused_port(host: str, *, band: range | None = None, taken: Set[int] = frozenset()) -> int:
+    """A port no one is bound to and not in ``taken``, from ``band`` (default: the embedded services' band below the
+    ephemeral range); any free port if the band is too small on this host."""
+    band = embedded_band() if band is None else band
+    if len(band) >= 100:
+        for port in random.sample(band, min(200, len(band))):
             if port not in taken and is_free(host, port):
                 return port
     with socket.socket() as probe:

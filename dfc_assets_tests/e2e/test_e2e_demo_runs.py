@@ -37,8 +37,12 @@ SPECS = list(load_registry())
 DEMO_SECONDS = 600
 
 
+def demo_arguments(workdir: Path, *extra: str) -> list[str]:
+    return ["demo", "--workdir", str(workdir), *extra]
+
+
 def demo_command(workdir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "dfc_assets.cli.main", "demo", "--workdir", str(workdir), *extra]
+    return [sys.executable, "-m", "dfc_assets.cli.main", *demo_arguments(workdir, *extra)]
 
 
 def environment() -> dict[str, str]:
@@ -66,8 +70,7 @@ def instance_of(workdir: Path) -> dg.DagsterInstance:
 def demo_stopped_at(workdir: Path, step_suffix: str) -> tuple[subprocess.Popen, str]:
     """A demo whose process has stopped dead in step ``*{step_suffix}`` (see `paused_demo`), and that run's id."""
     marker = workdir.parent / "stopped_in_run"
-    command = [sys.executable, "-m", "dfc_assets_tests.e2e.paused_demo", step_suffix, str(marker),
-               *demo_command(workdir, "--json")[3:]]
+    command = [sys.executable, "-m", "dfc_assets_tests.e2e.paused_demo", step_suffix, str(marker), *demo_arguments(workdir, "--json")]
     output = workdir.parent / "stopped_demo.log"
     with output.open("w", encoding="utf-8") as log:  # a file, not a pipe nobody reads while the demo runs
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=environment(), start_new_session=True)
